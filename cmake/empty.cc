@@ -1,0 +1,1 @@
+// Placeholder for modules that have no sources yet.

@@ -1,0 +1,226 @@
+// Storage interfaces: the unit of work and its repositories.
+//
+// Callers see only these interfaces; store/sqlite (the embedded default) and
+// store/postgres (scale-out) implement them. Nothing backend-specific (SQL text,
+// rowids, error codes) crosses this header.
+//
+// Threading: a Store is safe to use from many threads. Repository objects are
+// valid only inside the callback that received their UnitOfWork, on the thread
+// that runs it; they must not be kept.
+#pragma once
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "domain/notification.h"
+
+namespace comms::store {
+
+// A row's version did not match (optimistic concurrency). Callers may reload and
+// retry; the unit of work that raised it was rolled back.
+class ConflictError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A unique key already exists (e.g. an id inserted twice).
+class DuplicateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Any other storage failure (I/O, corruption, unreachable server).
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::int64_t total = 0;  // matching rows over all pages
+};
+
+struct NotificationQuery {
+  std::optional<std::string> recipient_id;
+  std::optional<domain::Channel> channel;
+  std::optional<domain::Status> status;
+  std::optional<Millis> from;  // created_at >= from
+  std::optional<Millis> to;    // created_at <= to
+  int page = 1;                // 1-based
+  int page_size = 20;
+};
+
+class NotificationRepository {
+ public:
+  virtual ~NotificationRepository() = default;
+  // Inserts `n` with version 1 (n.version is set). DuplicateError if the id exists.
+  virtual void insert(domain::Notification& n) = 0;
+  virtual std::optional<domain::Notification> get(const std::string& id) = 0;
+  // Writes every field of `n` where the stored version equals n.version, then
+  // bumps n.version. ConflictError when the version differs or the row is gone.
+  virtual void update(domain::Notification& n) = 0;
+  // Newest first (created_at desc, id desc).
+  virtual Page<domain::Notification> query(const NotificationQuery& q) = 0;
+  // Claims up to `limit` due notifications: Pending with next_attempt_at <= now,
+  // or Sending whose lease_until < now (a crashed claimant). Claimed rows become
+  // Sending with lease_until = now + lease_ms and a bumped version; they are
+  // returned ordered by priority desc, next_attempt_at asc. Two concurrent
+  // claimants never receive the same row.
+  virtual std::vector<domain::Notification> claim_due(Millis now, int limit, Millis lease_ms) = 0;
+  // Sets every Sending row back to Pending (embedded single-instance start-up).
+  virtual int release_all_claims() = 0;
+  virtual std::optional<domain::Notification> find_by_provider_message_id(const std::string& provider,
+                                                                          const std::string& message_id) = 0;
+  // Pending rows whose next_attempt_at <= now (the dispatcher queue depth).
+  virtual std::int64_t count_due(Millis now) = 0;
+  // Row counts by (channel, status), for metrics.
+  virtual std::map<std::pair<domain::Channel, domain::Status>, std::int64_t> count_by_channel_status() = 0;
+  // The earliest next_attempt_at of a Pending row, if any (lets the dispatcher sleep).
+  virtual std::optional<Millis> next_due_at() = 0;
+};
+
+class RecipientRepository {
+ public:
+  virtual ~RecipientRepository() = default;
+  virtual std::optional<domain::Recipient> get(const std::string& id) = 0;
+  // Inserts or replaces. If r.version > 0 it must equal the stored version
+  // (ConflictError otherwise); r.version == 0 means "last writer wins".
+  // On return r.version is the new version.
+  virtual void upsert(domain::Recipient& r) = 0;
+};
+
+// The inbox of the idempotent consumer: which events were already handled.
+class ProcessedEventRepository {
+ public:
+  virtual ~ProcessedEventRepository() = default;
+  // Records the event; false if it was already recorded (nothing changes).
+  virtual bool add(const std::string& event_id, const std::string& event_type, Millis at) = 0;
+  virtual bool exists(const std::string& event_id) = 0;
+};
+
+struct OutboxMessage {
+  std::int64_t seq = 0;  // assigned on insert, increasing: the publish order
+  std::string id;        // message id (UUID)
+  std::string message_type;  // e.g. "NotificationSent"
+  std::string payload;   // JSON text of the message body
+  std::string correlation_id;
+  Millis created_at = 0;
+  Millis published_at = 0;
+  int attempts = 0;
+  std::string last_error;
+};
+
+class OutboxRepository {
+ public:
+  virtual ~OutboxRepository() = default;
+  virtual void add(OutboxMessage& m) = 0;  // sets m.seq
+  // Unpublished messages in seq order.
+  virtual std::vector<OutboxMessage> pending(int limit) = 0;
+  virtual void mark_published(std::int64_t seq, Millis at) = 0;
+  virtual void mark_failed(std::int64_t seq, const std::string& error) = 0;  // attempts += 1
+};
+
+struct IdempotencyRecord {
+  std::string key;
+  std::string principal;     // who used the key (the caller's subject)
+  std::string request_hash;  // hash of method + path + body
+  std::string notification_id;
+  Millis created_at = 0;
+};
+
+class IdempotencyRepository {
+ public:
+  virtual ~IdempotencyRepository() = default;
+  virtual std::optional<IdempotencyRecord> get(const std::string& principal, const std::string& key) = 0;
+  // DuplicateError if (principal, key) exists.
+  virtual void put(const IdempotencyRecord& r) = 0;
+};
+
+// The built-in dev inbox (Mailtrap-like capture of everything "sent").
+struct DevMessage {
+  std::int64_t seq = 0;
+  std::string notification_id;
+  domain::Channel channel = domain::Channel::sms;
+  std::string to;
+  std::string subject;
+  std::string body;
+  Millis captured_at = 0;
+};
+
+class DevInboxRepository {
+ public:
+  virtual ~DevInboxRepository() = default;
+  // Stores the message unless one with the same notification_id exists
+  // (delivery is at-least-once; the inbox keeps one copy). True if stored.
+  virtual bool add(DevMessage& m) = 0;
+  // Newest first.
+  virtual Page<DevMessage> list(int page, int page_size) = 0;
+};
+
+// One transaction over every repository. Everything done through it commits
+// together or not at all.
+class UnitOfWork {
+ public:
+  virtual ~UnitOfWork() = default;
+  virtual NotificationRepository& notifications() = 0;
+  virtual RecipientRepository& recipients() = 0;
+  virtual ProcessedEventRepository& processed_events() = 0;
+  virtual OutboxRepository& outbox() = 0;
+  virtual IdempotencyRepository& idempotency() = 0;
+  virtual DevInboxRepository& dev_inbox() = 0;
+};
+
+using Work = std::function<void(UnitOfWork&)>;
+// Called once with nullptr on commit, or with the exception that aborted the
+// unit of work (ConflictError, DuplicateError, StoreError, or whatever `work`
+// threw). Runs on a store thread: it must be quick and must not block.
+using Done = std::function<void(std::exception_ptr)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `work` as one transaction. Implementations may group several units of
+  // work into one commit (group commit), but each keeps all-or-nothing
+  // semantics: a unit that throws is rolled back alone. `done` runs after the
+  // commit is durable.
+  virtual void submit_write(Work work, Done done) = 0;
+  // Runs `work` against a consistent read snapshot; writes through it fail.
+  virtual void submit_read(Work work, Done done) = 0;
+
+  // Applies pending migrations; returns how many ran. Blocking.
+  virtual int migrate() = 0;
+  // Current schema version and the latest this binary knows.
+  virtual std::pair<int, int> schema_version() = 0;
+  // Cheap reachability check. Blocking.
+  virtual bool ping() = 0;
+  // Stops accepting work, finishes what was submitted, closes. Blocking; idempotent.
+  virtual void close() = 0;
+  // "sqlite" or "postgres".
+  virtual std::string backend() const = 0;
+};
+
+// Blocking wrappers, for the CLI, tests and store threads' callers that may block.
+void write_sync(Store& s, const Work& work);
+void read_sync(Store& s, const Work& work);
+
+// Opens the store named by a COMMS_DB value: a path or "sqlite:PATH" for SQLite,
+// "postgres://..." / "postgresql://..." for PostgreSQL. Throws StoreError with
+// a message naming the problem.
+struct StoreOptions {
+  std::string url;
+  int read_threads = 2;
+  int max_batch = 256;  // most units of work in one group commit
+  bool synchronous_full = true;  // SQLite: fsync the WAL on each group commit
+};
+std::unique_ptr<Store> open_store(const StoreOptions& options);
+
+}  // namespace comms::store
