@@ -1,0 +1,33 @@
+// What the API handlers need, wired by app/. Handlers hold no business logic:
+// they parse, call one command or query, and render.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+
+#include "common/async.h"
+#include "store/store.h"
+
+namespace comms::delivery {
+class Dispatcher;
+}
+
+namespace comms::api {
+
+struct Context {
+  store::Store& store;
+  std::function<void()> wake_dispatcher;  // new work is due
+  bool dev_inbox_enabled = true;
+  bool metrics_public = true;
+  std::function<std::string()> metrics_text;  // Prometheus exposition of the whole process
+
+  template <class F>
+  boost::asio::awaitable<void> write(F&& work) {
+    co_await await_callback([&](Callback done) { store.submit_write(std::forward<F>(work), std::move(done)); });
+  }
+  template <class F>
+  boost::asio::awaitable<void> read(F&& work) {
+    co_await await_callback([&](Callback done) { store.submit_read(std::forward<F>(work), std::move(done)); });
+  }
+};
+
+}  // namespace comms::api

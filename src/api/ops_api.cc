@@ -1,0 +1,81 @@
+// Health, metrics and the dev inbox.
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "api/handler.h"
+#include "api/routes.h"
+#include "api/views.h"
+
+namespace comms::api {
+namespace {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+using http::Role;
+
+awaitable<Response> ready(Context& ctx, Request& req) {
+  bool ok = true;
+  std::string error;
+  try {
+    co_await ctx.read([&](store::UnitOfWork& uow) { uow.notifications().next_due_at(); });
+  } catch (const std::exception& e) {
+    ok = false;
+    error = e.what();
+  }
+  boost::json::object body;
+  body["status"] = ok ? "ready" : "unavailable";
+  body["database"] = ok ? "ok" : "unreachable";
+  co_return Response::json(ok ? 200 : 503, body);
+}
+
+awaitable<Response> dev_inbox(Context& ctx, Request& req) {
+  if (!ctx.dev_inbox_enabled) throw not_found("the dev inbox is off (real providers are configured)");
+  auto page_param = [&](std::string_view name, int def, int hi) {
+    auto v = req.query_param(name);
+    if (!v) return def;
+    int out = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (ec != std::errc() || p != v->data() + v->size() || out < 1 || out > hi)
+      throw bad_request("query parameter '" + std::string(name) + "' must be an integer from 1 to " +
+                        std::to_string(hi));
+    return out;
+  };
+  const int page = page_param("page", 1, 1'000'000);
+  const int size = page_param("pageSize", 50, 500);
+  store::Page<store::DevMessage> msgs;
+  co_await ctx.read([&](store::UnitOfWork& uow) { msgs = uow.dev_inbox().list(page, size); });
+  boost::json::array items;
+  for (const auto& m : msgs.items) items.push_back(to_json(m));
+  boost::json::object body;
+  body["items"] = std::move(items);
+  body["page"] = page;
+  body["pageSize"] = size;
+  body["totalCount"] = msgs.total;
+  co_return Response::json(200, body);
+}
+
+}  // namespace
+
+void register_ops_routes(http::Router& router, Context& ctx) {
+  using http::Access;
+  // Liveness and readiness are public: orchestrators probe them without credentials,
+  // and they reveal nothing but up/down.
+  router.add("GET", "/health/live", Access::anyone(), [](Request&) -> awaitable<Response> {
+    co_return Response::json(200, boost::json::object{{"status", "live"}});
+  });
+  router.add("GET", "/health/ready", Access::anyone(), guarded([&ctx](Request& r) { return ready(ctx, r); }));
+  // Public only when configured so (scrapers on a private network); otherwise service or admin.
+  router.add("GET", "/metrics",
+             ctx.metrics_public ? Access::anyone() : Access::roles_of({Role::service, Role::admin}),
+             [&ctx](Request&) -> awaitable<Response> {
+               Response res;
+               res.body = ctx.metrics_text ? ctx.metrics_text() : std::string();
+               res.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+               co_return res;
+             });
+  router.add("GET", "/api/v1/dev-inbox", Access::roles_of({Role::admin}),
+             guarded([&ctx](Request& r) { return dev_inbox(ctx, r); }));
+}
+
+}  // namespace comms::api

@@ -1,0 +1,74 @@
+// Service configuration: built-in defaults, then an optional JSON config file,
+// then COMMS_* environment variables (highest precedence). Read once at
+// start-up in app/ and handed down as typed structs; no other module reads the
+// environment.
+#pragma once
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace comms::app {
+
+// Raised for an unknown key or an invalid value; what() names the key, e.g.
+// "COMMS_RATE_LIMIT: expected RATE,BURST (e.g. 50,100), got 'abc'".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  // http
+  std::string http_addr = "127.0.0.1:8080";
+  std::size_t body_limit = 1 << 20;
+  std::vector<std::string> cors_origins;
+  double rate_limit_rps = 200;  // per IP; 0 disables
+  double rate_limit_burst = 400;
+  bool metrics_public = true;
+  int threads = 0;  // 0 = number of cores
+
+  // auth
+  std::string jwt_secret;            // HS256; empty = generated dev secret under data_dir
+  std::string jwt_public_key_file;   // RS256 alternative
+  std::string jwt_issuer;
+  std::string jwt_audience;
+
+  // logging
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";
+
+  // storage
+  std::string data_dir = "./data";
+  std::string db;  // empty = sqlite file <data_dir>/comms.db
+  bool db_sync_full = true;
+
+  // dispatcher
+  int dispatch_concurrency = 64;
+  int dispatch_batch = 128;
+  int max_attempts = 4;  // first try + 3 retries (the seed's 3 retries)
+  std::chrono::milliseconds retry_base{2000};
+  std::chrono::milliseconds retry_max{300000};
+  std::chrono::milliseconds lease{60000};
+  std::chrono::milliseconds poll{1000};
+  std::chrono::milliseconds shutdown_timeout{10000};
+
+  // dev inbox: "auto" = on unless a real provider is configured for a channel
+  std::string dev_inbox = "auto";
+
+  // Where each value came from ("default", "file", "env"), for `comms config`.
+  std::map<std::string, std::string> sources;
+
+  std::string effective_db() const;
+};
+
+// Loads defaults, then `file` if non-empty (or COMMS_CONFIG when `file` is
+// empty), then the environment. Throws ConfigError.
+Config load_config(const std::string& file, char** environ);
+
+// One line per key: env name, effective value (secrets masked), source.
+std::string describe(const Config& c);
+// Markdown table of every key with its default and meaning (docs/configuration.md).
+std::string reference_markdown();
+
+}  // namespace comms::app
