@@ -107,10 +107,10 @@ class ProcessedEventRepository {
 };
 
 struct OutboxMessage {
-  std::int64_t seq = 0;  // assigned on insert, increasing: the publish order
-  std::string id;        // message id (UUID)
+  std::int64_t seq = 0;      // assigned on insert, increasing: the publish order
+  std::string id;            // message id (UUID)
   std::string message_type;  // e.g. "NotificationSent"
-  std::string payload;   // JSON text of the message body
+  std::string payload;       // JSON text of the message body
   std::string correlation_id;
   Millis created_at = 0;
   Millis published_at = 0;
@@ -181,8 +181,17 @@ class UnitOfWork {
 using Work = std::function<void(UnitOfWork&)>;
 // Called once with nullptr on commit, or with the exception that aborted the
 // unit of work (ConflictError, DuplicateError, StoreError, or whatever `work`
-// threw). Runs on a store thread: it must be quick and must not block.
+// threw). Runs on a store thread: it must be quick and must not block. The one
+// exception: work submitted after close() is refused at once, on the caller's
+// thread, with StoreError("store closed").
 using Done = std::function<void(std::exception_ptr)>;
+
+// Cumulative counters since open, for metrics and benchmarks.
+struct StoreStats {
+  std::int64_t write_batches = 0;  // group commits attempted
+  std::int64_t write_units = 0;    // units of work run by the writer
+  std::int64_t read_units = 0;     // units of work run by readers
+};
 
 class Store {
  public:
@@ -203,22 +212,29 @@ class Store {
   // Cheap reachability check. Blocking.
   virtual bool ping() = 0;
   // Stops accepting work, finishes what was submitted, closes. Blocking; idempotent.
+  // Must not be called from inside a Work or Done (it waits for store threads).
   virtual void close() = 0;
   // "sqlite" or "postgres".
   virtual std::string backend() const = 0;
+  // Thread-safe snapshot of the counters.
+  virtual StoreStats stats() const { return {}; }
 };
 
 // Blocking wrappers, for the CLI, tests and store threads' callers that may block.
+// They rethrow what the unit of work threw. Called on a store thread (inside a
+// Work or Done) they throw StoreError instead of deadlocking.
 void write_sync(Store& s, const Work& work);
 void read_sync(Store& s, const Work& work);
 
 // Opens the store named by a COMMS_DB value: a path or "sqlite:PATH" for SQLite,
 // "postgres://..." / "postgresql://..." for PostgreSQL. Throws StoreError with
-// a message naming the problem.
+// a message naming the problem. SQLite creates missing parent directories;
+// ":memory:" is a throwaway SQLite database in a fresh temporary directory that
+// close() deletes (for tests). The schema is not touched: call migrate().
 struct StoreOptions {
   std::string url;
   int read_threads = 2;
-  int max_batch = 256;  // most units of work in one group commit
+  int max_batch = 256;           // most units of work in one group commit
   bool synchronous_full = true;  // SQLite: fsync the WAL on each group commit
 };
 std::unique_ptr<Store> open_store(const StoreOptions& options);
