@@ -7,8 +7,8 @@
 #include "common/async.h"
 #include "store/store.h"
 
-namespace comms::delivery {
-class Dispatcher;
+namespace comms::metrics {
+class Registry;
 }
 
 namespace comms::api {
@@ -18,7 +18,7 @@ struct Context {
   std::function<void()> wake_dispatcher;  // new work is due
   bool dev_inbox_enabled = true;
   bool metrics_public = true;
-  std::function<std::string()> metrics_text;  // Prometheus exposition of the whole process
+  metrics::Registry* metrics = nullptr;  // rendered by GET /metrics
 
   template <class F>
   boost::asio::awaitable<void> write(F&& work) {

@@ -5,6 +5,8 @@
 #include "api/handler.h"
 #include "api/routes.h"
 #include "api/views.h"
+#include "common/clock.h"
+#include "common/metrics.h"
 
 namespace comms::api {
 namespace {
@@ -55,6 +57,34 @@ awaitable<Response> dev_inbox(Context& ctx, Request& req) {
   co_return Response::json(200, body);
 }
 
+// Store-derived gauges are refreshed per scrape (one indexed read), so that
+// nothing blocks an I/O thread and the figures are exact at scrape time.
+awaitable<Response> metrics_page(Context& ctx, Request&) {
+  std::map<std::pair<domain::Channel, domain::Status>, std::int64_t> counts;
+  std::int64_t due = 0;
+  const auto now = now_ms();
+  co_await ctx.read([&](store::UnitOfWork& uow) {
+    counts = uow.notifications().count_by_channel_status();
+    due = uow.notifications().count_due(now);
+  });
+  auto& by_status = ctx.metrics->gauge("comms_notifications", "Notifications stored, by channel and status",
+                                       {"channel", "status"});
+  for (auto ch : {domain::Channel::sms, domain::Channel::email, domain::Channel::inapp}) {
+    for (auto st : {domain::Status::pending, domain::Status::sending, domain::Status::sent, domain::Status::delivered,
+                    domain::Status::failed, domain::Status::cancelled}) {
+      auto it = counts.find({ch, st});
+      by_status.labels({domain::to_string(ch), domain::to_string(st)})
+          .set(it == counts.end() ? 0 : static_cast<double>(it->second));
+    }
+  }
+  ctx.metrics->gauge("comms_dispatcher_queue_depth", "Pending notifications that are due now").labels({}).set(
+      static_cast<double>(due));
+  Response res;
+  res.body = ctx.metrics->render();
+  res.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  co_return res;
+}
+
 }  // namespace
 
 void register_ops_routes(http::Router& router, Context& ctx) {
@@ -68,12 +98,7 @@ void register_ops_routes(http::Router& router, Context& ctx) {
   // Public only when configured so (scrapers on a private network); otherwise service or admin.
   router.add("GET", "/metrics",
              ctx.metrics_public ? Access::anyone() : Access::roles_of({Role::service, Role::admin}),
-             [&ctx](Request&) -> awaitable<Response> {
-               Response res;
-               res.body = ctx.metrics_text ? ctx.metrics_text() : std::string();
-               res.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-               co_return res;
-             });
+             guarded([&ctx](Request& r) { return metrics_page(ctx, r); }));
   router.add("GET", "/api/v1/dev-inbox", Access::roles_of({Role::admin}),
              guarded([&ctx](Request& r) { return dev_inbox(ctx, r); }));
 }

@@ -82,6 +82,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       const int want = static_cast<int>(std::min<std::int64_t>(free, options.batch));
       std::vector<domain::Notification> claimed;
       std::optional<domain::Millis> next_due;
+      bool claim_failed = false;
       try {
         const auto now = now_ms();
         co_await write([&](store::UnitOfWork& uow) {
@@ -90,6 +91,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         });
       } catch (const std::exception& e) {
         log::error("dispatcher_claim_failed", {{"error", e.what()}});
+        claim_failed = true;
+      }
+      if (claim_failed) {
         co_await idle(options.poll);
         continue;
       }

@@ -10,6 +10,8 @@
 
 namespace comms::domain {
 
+using comms::Millis;
+
 enum class Channel { sms, email, inapp };
 enum class Status { pending, sending, sent, delivered, failed, cancelled };
 
