@@ -8,6 +8,7 @@
 #include "api/json_input.h"
 #include "api/routes.h"
 #include "api/views.h"
+#include "commands/rejected.h"
 #include "commands/send_notification.h"
 #include "common/clock.h"
 #include "domain/notification.h"

@@ -244,7 +244,7 @@ Config load_config(const std::string& file_arg, char** environ) {
   for (char** e = environ; e && *e; ++e) {
     const char* eq = std::strchr(*e, '=');
     if (!eq) continue;
-    std::string name(*e, eq);
+    std::string name(*e, static_cast<std::size_t>(eq - *e));
     if (name.rfind("COMMS_", 0) == 0) env[name] = eq + 1;
   }
   if (file.empty()) {

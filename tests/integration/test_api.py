@@ -159,7 +159,8 @@ def test_recipient_directory_and_send_by_directory(srv, tokens):
     assert r.json()["phone"] == "+260961112233"
     # optimistic concurrency: a stale version is a 409
     r = srv.request("PUT", "/api/v1/recipients/cust-7", tokens["service"],
-                    {"name": "Chanda M.", "phone": "+260961112233", "version": v1})
+                    {"name": "Chanda M.", "phone": "+260961112233", "email": "chanda@example.com",
+                     "version": v1})
     assert r.status_code == 200, r.text
     r = srv.request("PUT", "/api/v1/recipients/cust-7", tokens["service"],
                     {"name": "Stale", "phone": "+260961112233", "version": v1})
@@ -289,8 +290,9 @@ def test_rate_limit_429_with_retry_after():
     s = CommsServer(env={"COMMS_RATE_LIMIT": "1,3"}).start()
     try:
         codes = [s.request("GET", "/health/live").status_code for _ in range(6)]
-        assert codes[:3] == [200, 200, 200]
-        assert 429 in codes
+        # the readiness probe in start() spent part of the burst of 3
+        assert codes[0] == 200
+        assert codes[-1] == 429 and codes.count(200) <= 3
         r = s.request("GET", "/health/live")
         assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
         error_of(r)

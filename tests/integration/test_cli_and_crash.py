@@ -1,5 +1,6 @@
 """The `comms` CLI, configuration errors, and the kill -9 crash test (issue 2)."""
 import collections
+import sqlite3
 import os
 import sys
 import time
@@ -94,7 +95,9 @@ def test_logs_hold_no_secrets_or_full_phone_numbers():
 
 
 def test_kill9_mid_dispatch_loses_nothing_and_duplicates_nothing():
-    s = CommsServer(env={"COMMS_LEASE": "2000"}).start()
+    # One send at a time, so that intake outruns the dispatcher and the kill finds rows in flight.
+    s = CommsServer(env={"COMMS_LEASE": "2000", "COMMS_DISPATCH_CONCURRENCY": "1",
+                         "COMMS_DISPATCH_BATCH": "1"}).start()
     svc = s.token("svc", "service")
     admin = s.token("a", "admin")
     accepted = []
@@ -110,8 +113,14 @@ def test_kill9_mid_dispatch_loses_nothing_and_duplicates_nothing():
         for nid in pool.map(post, range(1500)):
             if nid:
                 accepted.append(nid)
-    s.kill9()  # some rows are Pending, some Sending, some done
+    s.kill9()
     assert len(accepted) == 1500
+    db = sqlite3.connect(os.path.join(s.data_dir, "comms.db"))
+    states = dict(db.execute("SELECT status, COUNT(*) FROM notifications GROUP BY status").fetchall())
+    db.close()
+    assert sum(states.values()) == 1500
+    print("states at kill:", states)
+    assert states.get("Pending", 0) + states.get("Sending", 0) > 0, states  # the kill interrupted work
 
     s2 = CommsServer(data_dir=s.data_dir, env={"COMMS_LEASE": "2000"}).start()
     try:
