@@ -54,8 +54,8 @@ struct NotificationQuery {
   std::optional<domain::Status> status;
   std::optional<Millis> from;  // created_at >= from
   std::optional<Millis> to;    // created_at <= to
-  int page = 1;                // 1-based
-  int page_size = 20;
+  int page = 1;                // 1-based; values below 1 mean 1
+  int page_size = 20;          // clamped to 1..1000
 };
 
 class NotificationRepository {
@@ -161,7 +161,7 @@ class DevInboxRepository {
   // Stores the message unless one with the same notification_id exists
   // (delivery is at-least-once; the inbox keeps one copy). True if stored.
   virtual bool add(DevMessage& m) = 0;
-  // Newest first.
+  // Newest first. Paging as in NotificationQuery.
   virtual Page<DevMessage> list(int page, int page_size) = 0;
 };
 

@@ -7,6 +7,9 @@ namespace comms::store::sqlite {
 
 void RepositoryBase::require_writable() const {
   if (!writable_) throw StoreError("read-only");
+  // After an error that made SQLite roll the whole transaction back, a unit
+  // that caught it must not go on writing in autocommit mode.
+  if (!conn_.in_transaction()) throw StoreError("the transaction was rolled back by an earlier error");
 }
 
 std::pair<std::int64_t, std::int64_t> page_window(int page, int page_size) {

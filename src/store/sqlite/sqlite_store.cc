@@ -1,8 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -12,6 +10,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "store/sqlite/connection.h"
+#include "store/sqlite/job_queue.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/unit_of_work.h"
 #include "store/store_thread.h"
@@ -22,59 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kBusyTimeoutMs = 5000;
-
-// Work for one connection-owning thread; `done` gets its outcome. A
-// standalone job (a migration) runs alone, outside any transaction.
-struct Job {
-  std::function<void(Connection&)> run;
-  Done done;
-  bool standalone = false;
-};
-
-// A queue of jobs with a "closed" state. Thread-safe.
-class JobQueue {
- public:
-  // False (and `job` untouched) once closed.
-  bool push(Job& job) {
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) return false;
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-    return true;
-  }
-  // Waits for jobs and moves into `out` either one standalone job or up to
-  // `max` consecutive others; false when the queue is closed and drained.
-  bool pop(std::size_t max, std::vector<Job>& out) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
-    if (jobs_.empty()) return false;
-    if (jobs_.front().standalone) max = 1;
-    while (!jobs_.empty() && out.size() < max && !jobs_.front().standalone) {
-      out.push_back(std::move(jobs_.front()));
-      jobs_.pop_front();
-    }
-    if (out.empty()) {
-      out.push_back(std::move(jobs_.front()));
-      jobs_.pop_front();
-    }
-    return true;
-  }
-  void close() {
-    {
-      std::lock_guard lock(mu_);
-      closed_ = true;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> jobs_;  // guarded by mu_
-  bool closed_ = false;   // guarded by mu_
-};
 
 std::exception_ptr closed_error() {
   return std::make_exception_ptr(StoreError("store closed"));

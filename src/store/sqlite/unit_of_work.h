@@ -13,7 +13,8 @@ namespace comms::store::sqlite {
 class RepositoryBase {
  protected:
   RepositoryBase(Connection& c, bool writable) : conn_(c), writable_(writable) {}
-  // Throws StoreError("read-only") in a read-only unit of work.
+  // Throws StoreError("read-only") in a read-only unit of work, and
+  // StoreError when the enclosing transaction is no longer open.
   void require_writable() const;
 
   Connection& conn_;

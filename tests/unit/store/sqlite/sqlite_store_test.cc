@@ -289,6 +289,29 @@ TEST_F(SqliteStoreTest, WhenSqliteAbortsTheTransactionEarlierUnitsFailAndLaterOn
   EXPECT_EQ(exists, (std::vector<bool>{false, false, false, true, true}));
 }
 
+TEST_F(SqliteStoreTest, AUnitThatSwallowsARolledBackTransactionCannotWriteOnInAutocommit) {
+  auto s = open();
+  s->migrate();
+  RawDb(file_).exec(
+      "CREATE TRIGGER abort_all BEFORE INSERT ON processed_events WHEN NEW.event_type = 'abort' "
+      "BEGIN SELECT RAISE(ROLLBACK, 'forced rollback'); END");
+  try {
+    write_sync(*s, [](UnitOfWork& u) {
+      try {
+        u.processed_events().add("first", "abort", 1);
+      } catch (const StoreError&) {
+      }
+      u.processed_events().add("second", "ok", 1);
+    });
+    FAIL() << "the unit went on writing";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("rolled back"), std::string::npos) << e.what();
+  }
+  bool second = true;
+  read_sync(*s, [&](UnitOfWork& u) { second = u.processed_events().exists("second"); });
+  EXPECT_FALSE(second);
+}
+
 TEST_F(SqliteStoreTest, WhenCommitFailsEveryUnitOfTheGroupFails) {
   auto s = open();
   s->migrate();
