@@ -95,13 +95,16 @@ void append_header(std::string& out, std::string_view name, std::string_view hel
   out += '\n';
 }
 
-// Unambiguous map key for a list of label values: each value is length-prefixed.
+// Map key for a list of label values that sorts like the list itself: values joined by '\0', with
+// '\0' and '\1' inside values escaped behind '\1'.
 void encode_key(std::string& key, std::span<const std::string_view> values) {
   key.clear();
-  for (std::string_view v : values) {
-    key += std::to_string(v.size());
-    key += ':';
-    key += v;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) key += '\0';
+    for (char c : values[i]) {
+      if (c == '\0' || c == '\1') key += '\1';
+      key += c;
+    }
   }
 }
 

@@ -34,9 +34,10 @@ struct UpgradeHandler;  // http/upgrade.h
 
 class Server {
  public:
-  // Builds the standard middleware chain from `options` (see standard_chain). `metrics` must
-  // outlive the server. `buckets` nullptr: per-process in-memory rate-limit buckets. Throws
-  // std::invalid_argument on inconsistent options.
+  // Builds the standard middleware chain from `options` (see standard_chain). `metrics`, and
+  // whatever the router's handlers use, must outlive the io_context: coroutines still queued on it
+  // when it is destroyed unwind through the middleware. `buckets` nullptr: per-process in-memory rate-limit
+  // buckets. Throws std::invalid_argument on inconsistent options.
   Server(boost::asio::io_context& ioc, HttpOptions options, Router router, metrics::Registry& metrics,
          std::shared_ptr<BucketStore> buckets = nullptr);
   ~Server();
