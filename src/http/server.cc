@@ -259,6 +259,14 @@ class Server::Impl : public std::enable_shared_from_this<Impl> {
       Gate::Holder in_flight(gate_);
       const auto start = std::chrono::steady_clock::now();
       if (!parser->is_done()) {
+        if (const auto expect = parser->get().find(bhttp::field::expect);
+            expect != parser->get().end() && beast::iequals(expect->value(), "100-continue")) {
+          // curl and others wait for this before sending larger bodies.
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, parser->get().version()};
+          c.stream.expires_after(o.write_timeout);
+          std::tie(ec, n) = co_await bhttp::async_write(c.stream, cont, kTuple);
+          if (ec) co_return;
+        }
         c.stream.expires_after(o.read_timeout);
         std::tie(ec, n) = co_await bhttp::async_read(c.stream, buffer, *parser, kTuple);
         if (ec) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -116,6 +117,21 @@ TEST(Server, ChunkedBodyOverLimitIs413) {
   req.body() = std::string(3000, 'b');
   bhttp::write(c.socket(), req);
   EXPECT_EQ(c.read().status, 413);
+}
+
+TEST(Server, ExpectContinueGets100BeforeTheBody) {
+  TestServer s(test::quiet_options(), basic_router());
+  Client c(s.port());
+  asio::write(c.socket(),
+              asio::buffer(std::string(
+                  "POST /echo/e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")));
+  std::string interim(25, '\0');
+  asio::read(c.socket(), asio::buffer(interim));
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  asio::write(c.socket(), asio::buffer(std::string("hello")));
+  const auto r = c.read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.json().at("body"), "hello");
 }
 
 TEST(Server, MalformedRequestIs400) {
