@@ -1,0 +1,85 @@
+#include "delivery/resilience/bulkhead.h"
+
+#include <memory>
+#include <stdexcept>
+
+#include "common/log.h"
+
+namespace comms::delivery {
+
+void ensure_curl_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+      throw std::runtime_error("curl_global_init failed");
+  });
+}
+
+Bulkhead::Bulkhead(std::string name, int threads) : name_(std::move(name)) {
+  ensure_curl_initialized();
+  if (threads < 1) threads = 1;
+  workers_.reserve(threads);
+  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { run(); });
+}
+
+Bulkhead::~Bulkhead() {
+  stop();
+  for (auto& t : workers_) t.join();
+}
+
+void Bulkhead::post(Job job, TimePoint not_before) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push(Item{not_before, seq_++, std::move(job)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  job(nullptr);
+}
+
+void Bulkhead::stop() {
+  std::vector<Job> cancelled;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    while (!queue_.empty()) {
+      cancelled.push_back(std::move(const_cast<Item&>(queue_.top()).job));
+      queue_.pop();
+    }
+  }
+  cv_.notify_all();
+  for (auto& job : cancelled) job(nullptr);
+}
+
+std::size_t Bulkhead::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void Bulkhead::run() {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), &curl_easy_cleanup);
+  if (!handle) log::error("curl_init_failed", {{"pool", name_}});
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stopping_) return;
+    if (queue_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    const TimePoint due = queue_.top().not_before;
+    if (due > std::chrono::steady_clock::now()) {
+      cv_.wait_until(lock, due);
+      continue;
+    }
+    Job job = std::move(const_cast<Item&>(queue_.top()).job);
+    queue_.pop();
+    lock.unlock();
+    job(handle.get());
+    job = nullptr;  // release what the job captured before sleeping
+    lock.lock();
+  }
+}
+
+}  // namespace comms::delivery
