@@ -56,10 +56,14 @@ bool truthy(const json::value& v) {
 class Renderer {
  public:
   Renderer(const RenderOptions& options, std::string& out)
-      : opt_(options), out_(&out), escape_(options.escape) {}
+      : opt_(options), out_(&out), escape_(options.escape), main_(&out), main_start_(out.size()) {}
 
   void run(const Program& p, std::uint32_t pc, std::uint32_t end, const ContextFrame* ctx) {
-    if (depth_ >= kMaxRunDepth) return;
+    if (depth_ >= kMaxRunDepth || ++runs_ > opt_.max_bodies ||
+        main_->size() - main_start_ > opt_.max_output_bytes) {
+      truncated_ = true;
+      return;
+    }
     ++depth_;
     const Instr* code = p.code.data();
     const char* pool = p.pool.data();
@@ -108,6 +112,9 @@ class Renderer {
     }
     --depth_;
   }
+
+  // True when a safety limit cut the output short.
+  bool truncated() const { return truncated_; }
 
   void render_body(const LambdaCall& call, std::string& out) {
     if (!call.section_) return;
@@ -270,7 +277,10 @@ class Renderer {
   void lambda_result(const LambdaResult& r, const CompileOptions& delimiters, bool as_value, Escape escape,
                      const ContextFrame* ctx) {
     if (r.literal) return append_escaped(*out_, r.text, escape);
-    if (expansions_ >= kMaxExpansions) return;
+    if (expansions_ >= kMaxExpansions) {
+      truncated_ = true;
+      return;
+    }
     CompileResult compiled = compile(r.text, delimiters);
     if (!compiled) return;
     const Program* prog = TemplateAccess::program(compiled.value());
@@ -313,8 +323,8 @@ class Renderer {
     lambda_result(r, CompileOptions{p.str(d.open), p.str(d.close)}, false, escape_, ctx);
   }
 
-  const Program* find_partial(const Program& p, const Instr& in, const ContextFrame* ctx) const {
-    if (!opt_.partials || expansions_ >= kMaxExpansions) return nullptr;
+  const Program* find_partial(const Program& p, const Instr& in, const ContextFrame* ctx) {
+    if (!opt_.partials) return nullptr;
     std::string_view name;
     if (in.flags & kDynamic) {
       Resolved r = resolve(p, p.names[in.a], ctx);
@@ -324,7 +334,12 @@ class Renderer {
       name = p.str(in.a, in.b);
     }
     const Template* t = opt_.partials->find(name);
-    return t ? TemplateAccess::program(*t) : nullptr;
+    if (!t) return nullptr;
+    if (expansions_ >= kMaxExpansions) {
+      truncated_ = true;
+      return nullptr;
+    }
+    return TemplateAccess::program(*t);
   }
 
   // Runs an expanded template: a standalone tag indents every line of it, an inline one none.
@@ -395,6 +410,10 @@ class Renderer {
   const ArgsFrame* args_ = nullptr;
   int depth_ = 0;
   int expansions_ = 0;
+  std::string* main_;  // the caller's buffer, for the output limit
+  std::size_t main_start_;
+  long runs_ = 0;
+  bool truncated_ = false;
 };
 
 }  // namespace comms::templates::detail
@@ -415,19 +434,20 @@ const boost::json::value* LambdaCall::find(std::string_view dotted_name) const {
   return renderer_->find(dotted_name, static_cast<const detail::ContextFrame*>(context_));
 }
 
-void render(const Template& t, const boost::json::value& context, const RenderOptions& options,
+bool render(const Template& t, const boost::json::value& context, const RenderOptions& options,
             std::string& out) {
   const detail::Program* p = detail::TemplateAccess::program(t);
-  if (!p) return;
+  if (!p) return true;
   out.reserve(out.size() + p->size_hint);
   detail::Renderer r(options, out);
   detail::ContextFrame root{&context, nullptr};
   r.run(*p, 0, static_cast<std::uint32_t>(p->code.size()), &root);
+  return !r.truncated();
 }
 
 std::string render(const Template& t, const boost::json::value& context, const RenderOptions& options) {
   std::string out;
-  render(t, context, options, out);
+  (void)render(t, context, options, out);
   return out;
 }
 

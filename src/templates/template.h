@@ -95,15 +95,20 @@ struct RenderOptions {
   // Strict mode: when set, the dotted names of interpolations and sections that resolved to nothing are
   // appended here, each name once, in order of first use. Inverted sections never count as missing.
   std::vector<std::string>* missing = nullptr;
+  // Safety limits against exponential templates (a loop nested in a loop over the same list,
+  // {{>self}}{{>self}}, ...). Hitting one stops the render early and render() returns false.
+  std::size_t max_output_bytes = 4u << 20;  // bytes this render appends (checked per section body)
+  long max_bodies = 100'000;                // section bodies and expansions rendered (each iteration counts)
 };
 
 // Renders t against context and appends the result to out (out is not cleared). Missing names render as
-// empty (Mustache spec). Never throws except std::bad_alloc, and exceptions thrown by user lambdas.
-// Recursion through partials, parents and lambdas stops at a depth of 100; deeper expansions render empty.
-void render(const Template& t, const boost::json::value& context, const RenderOptions& options,
-            std::string& out);
+// empty (Mustache spec). Returns true when the output is complete, false when a limit cut it short: the
+// RenderOptions limits, or expansions (partials, parents, lambda results) nested deeper than 100.
+// Never throws except std::bad_alloc and exceptions thrown by user lambdas.
+[[nodiscard]] bool render(const Template& t, const boost::json::value& context, const RenderOptions& options,
+                          std::string& out);
 
-// Convenience for tests and previews.
+// Convenience for tests and previews (it drops the completeness flag).
 std::string render(const Template& t, const boost::json::value& context, const RenderOptions& options = {});
 
 }  // namespace comms::templates

@@ -186,15 +186,38 @@ TEST(Partials, ResolvedAtRenderTimeAndRecursionIsBounded) {
   EXPECT_EQ(render(must_compile("{{#items}}{{>row}}{{/items}}{{>none}}"),
                    json::parse(R"({"items":[{"n":1},{"n":2}]})"), o),
             "<li>1</li><li>2</li>");
-  EXPECT_EQ(render(must_compile("{{>loop}}"), json::parse("{}"), o), std::string(100, 'x'));
+  std::string out;
+  EXPECT_FALSE(render(must_compile("{{>loop}}"), json::parse("{}"), o, out));
+  EXPECT_EQ(out, std::string(100, 'x'));
 }
 
 TEST(Render, AppendsToCallerBuffer) {
   std::string out = "prefix:";
-  render(must_compile("{{a}}"), json::parse(R"({"a":"b"})"), {}, out);
+  EXPECT_TRUE(render(must_compile("{{a}}"), json::parse(R"({"a":"b"})"), {}, out));
   EXPECT_EQ(out, "prefix:b");
-  render(Template(), json::parse("{}"), {}, out);
+  EXPECT_TRUE(render(Template(), json::parse("{}"), {}, out));
   EXPECT_EQ(out, "prefix:b");
+}
+
+TEST(Render, WorkBudgetStopsExponentialTemplates) {
+  std::string src, close;
+  for (int i = 0; i < 12; ++i) {
+    src += "{{#l}}";
+    close += "{{/l}}";
+  }
+  json::value data = json::parse(R"({"l":[1,2,3,4,5,6,7,8,9,10]})");  // 10^12 iterations unbounded
+  std::string out;
+  EXPECT_FALSE(render(must_compile(src + "x" + close), data, {}, out));
+  EXPECT_LE(out.size(), 100'000u);
+  RenderOptions small;
+  small.max_output_bytes = 1000;
+  out.clear();
+  EXPECT_FALSE(render(must_compile("{{#l}}{{#l}}{{#l}}0123456789{{/l}}{{/l}}{{/l}}"), data, small, out));
+  EXPECT_GE(out.size(), 1000u);
+  EXPECT_LE(out.size(), 1010u);
+  out.clear();
+  EXPECT_TRUE(render(must_compile("{{#l}}{{#l}}x{{/l}}{{/l}}"), data, {}, out));
+  EXPECT_EQ(out.size(), 100u);
 }
 
 TEST(Render, CustomInitialDelimiters) {
