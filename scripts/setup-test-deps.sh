@@ -55,7 +55,7 @@ STAMP="$TESTS/node_modules/.setup-test-deps.stamp"
 want="$(sha256sum "$TESTS/package.json" "$LOCK" | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$want" || ! -d "$TESTS/node_modules/@microsoft/signalr" \
       || ! -d "$TESTS/node_modules/amqplib" ]]; then
-  echo "setup-test-deps: npm ci --prefix tests" >&2
+  echo "setup-test-deps: npm ci in tests/ (from package-lock.json)" >&2
   (cd "$TESTS" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" >"$STAMP"
 fi

@@ -20,7 +20,7 @@ EOF and kills every process group that was still registered, then removes their 
 Command line, for humans (the processes outlive the command; state is kept in DIR/peer-state.json):
     /usr/bin/python3 tests/integration/peers.py rabbitmq start [--dir D]   # prints KEY=VALUE lines
     /usr/bin/python3 tests/integration/peers.py rabbitmq stop --dir D
-    ...                                         {restart,status,env} --dir D
+    ...                                         {restart,status,env,clean} --dir D
 Peers: rabbitmq, postgres, redis, smtp, kannel, africastalking.
 """
 
@@ -249,15 +249,21 @@ class Proc:
             return False
 
     def group_alive(self) -> bool:
+        """True while any non-zombie process is in the group (orphaned zombies wait for init
+        to reap them, which may take a while, so killpg(pgid, 0) alone would say "alive")."""
         if self.popen is not None:
             self.popen.poll()
-        try:
-            os.killpg(self.pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == self.pid:
+                return True
+        return False
 
     def send_signal(self, sig: int, group: bool = True):
         try:
@@ -341,8 +347,12 @@ class Peer:
 
     def stop(self):
         """Graceful stop of everything this peer started; data dir and ports are kept."""
+        t0 = time.monotonic()
+        was_running = bool(self.procs)
         self._stop()
         self.started = False
+        if was_running:
+            TIMINGS.append((self.name, "stop", time.monotonic() - t0))
 
     def restart(self) -> "Peer":
         """stop() then start() on the same ports and data dir."""
@@ -513,11 +523,13 @@ class RabbitMQ(Peer):
             "RABBITMQ_PID_FILE": str(d / "rabbitmq.pid"),
             "RABBITMQ_PLUGINS_EXPAND_DIR": str(d / "plugins-expand"),
             # Don't busy-wait the schedulers: the test machine has 2 shared cores.
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "+sbwt none +sbwtdcpu none +sbwtdio none",
+            # Distribution on loopback only.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "+sbwt none +sbwtdcpu none +sbwtdio none "
+                                                   "-kernel inet_dist_use_interface {127,0,0,1}",
             # rabbitmqctl's own distribution ports: any free one.
             "RABBITMQ_CTL_DIST_PORT_MIN": "0",
             "RABBITMQ_CTL_DIST_PORT_MAX": "0",
-            "RABBITMQ_CTL_ERL_ARGS": "+sbwt none",
+            "RABBITMQ_CTL_ERL_ARGS": "+sbwt none -kernel inet_dist_use_interface {127,0,0,1}",
         })
         return env
 
@@ -815,7 +827,7 @@ class SmtpCapture(Peer):
 
     def env(self):
         env = {"COMMS_TEST_SMTP_URL": self.url, "COMMS_TEST_SMTP_PORT": str(self.port),
-               "COMMS_TEST_SMTP_DIR": str(self.mail_dir)}
+               "COMMS_TEST_SMTP_MAIL_DIR": str(self.mail_dir)}
         if self.tls != "none":
             env["COMMS_TEST_SMTP_CA_FILE"] = str(self.cert_file)
         return env
@@ -947,6 +959,7 @@ admin-password = {self.admin_password}
 status-password = {self.admin_password}
 admin-allow-ip = "127.0.0.1"
 smsbox-port = {self.smsbox_port}
+smsbox-interface = 127.0.0.1
 box-allow-ip = "127.0.0.1"
 log-file = "{d}/bearerbox.log"
 log-level = {self.log_level}
@@ -957,6 +970,7 @@ group = smsc
 smsc = fake
 smsc-id = fake
 port = {self.smsc_port}
+our-host = 127.0.0.1
 connect-allow-ip = "127.0.0.1"
 
 group = smsbox
@@ -1046,6 +1060,26 @@ omit-empty = true
              "from": from_, "to": to, "text": text}
         q.update({k.replace("_", "-"): str(v) for k, v in extra.items()})
         return http_get(f"{self.sendsms_url}?{urllib.parse.urlencode(q)}", timeout)
+
+    @staticmethod
+    def simulate_dlr(dlr_url: str, dlr_type: int, *, to: str = "", sender: str = "",
+                     smsc_id: str = "fake", foreign_id: str = "", reply: str = "",
+                     timeout: float = 10) -> tuple[int, str]:
+        """Calls a dlr-url template the way smsbox would, for DLR types fakesmsc never produces
+        (2 failed, 4 buffered, 16 SMSC reject). Expands %d %A %F %T %p %P %i %I %%."""
+        values = {"d": str(dlr_type), "A": reply, "F": foreign_id, "T": str(int(time.time())),
+                  "p": to, "P": sender, "i": smsc_id, "I": foreign_id, "%": "%"}
+        out, i = [], 0
+        while i < len(dlr_url):
+            ch = dlr_url[i]
+            if ch == "%" and i + 1 < len(dlr_url) and dlr_url[i + 1] in values:
+                key = dlr_url[i + 1]
+                out.append("%" if key == "%" else urllib.parse.quote(values[key], safe=""))
+                i += 2
+            else:
+                out.append(ch)
+                i += 1
+        return http_get("".join(out), timeout)
 
     def received(self) -> list[dict]:
         """Messages the fake SMSC received, oldest first: {"n", "from", "to", "type", "text"}.
@@ -1273,13 +1307,13 @@ PEER_CLASSES: dict[str, type[Peer]] = {
 def _print_env(peer: Peer):
     for k, v in peer.env().items():
         print(f"{k}={v}")
-    print(f"COMMS_TEST_{peer.name.upper()}_DIR={peer.dir}")
+    print(f"COMMS_TEST_{peer.name.upper()}_PEER_DIR={peer.dir}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Start/stop a test peer outside pytest.")
     ap.add_argument("peer", choices=sorted(PEER_CLASSES))
-    ap.add_argument("action", choices=["start", "stop", "restart", "status", "env"])
+    ap.add_argument("action", choices=["start", "stop", "restart", "status", "env", "clean"])
     ap.add_argument("--dir", help="state/data dir (start: created if missing; default: a temp dir)")
     ap.add_argument("--port", type=int, help="main port (default: a free one)")
     ap.add_argument("--tls", choices=["none", "starttls", "implicit"], help="smtp only")
@@ -1313,8 +1347,16 @@ def main(argv=None) -> int:
 
     if not args.dir:
         ap.error(f"{args.action} needs --dir")
+    if not (Path(args.dir) / STATE_FILE).exists():
+        if args.action == "clean":
+            return 0
+        print(f"no peer state in {args.dir}", file=sys.stderr)
+        return 1
     peer = Peer.load_state(args.dir)
-    if args.action == "stop":
+    if args.action == "clean":
+        peer.stop()
+        shutil.rmtree(args.dir, ignore_errors=True)
+    elif args.action == "stop":
         peer.stop()
         peer.save_state()
     elif args.action == "restart":

@@ -208,6 +208,10 @@ def test_kannel_sendsms_reaches_fakesmsc_with_dlrs(kannel, http_sink):
     assert all(r["query"]["ref"] == ["n-1"] for r in http_sink.requests)
     final = next(r for r in reqs if r["query"]["type"] == ["1"])
     assert final["query"]["smsc_id"][0]  # the SMSC message id (%F) is set on the final DLR
+    # fakesmsc never reports failures: a test drives those through the same URL template.
+    assert peers.Kannel.simulate_dlr(dlr_url, 2, foreign_id="abc")[0] == 200
+    failed = http_sink.wait_for(3)[-1]["query"]
+    assert failed["type"] == ["2"] and failed["ref"] == ["n-1"] and failed["smsc_id"] == ["abc"]
 
 
 def test_kannel_unicode_auth_and_smsc_outage(kannel):
