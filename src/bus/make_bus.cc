@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "bus/inprocess/inprocess_bus.h"
+#include "bus/rabbitmq/rabbitmq_bus.h"
 
 namespace comms::bus {
 
@@ -15,7 +16,7 @@ std::unique_ptr<MessageBus> make_bus(const BusOptions& options, boost::asio::io_
     o.retry_limit = options.retry_limit;
     return std::make_unique<InProcessBus>(io, registry, o);
   }
-  throw std::invalid_argument("COMMS_BUS: expected inprocess or amqp://user:pass@host:port/vhost");
+  return std::make_unique<rabbitmq::RabbitMqBus>(io, registry, options);
 }
 
 }  // namespace comms::bus

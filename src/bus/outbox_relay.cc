@@ -1,0 +1,214 @@
+#include "bus/outbox_relay.h"
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <vector>
+
+#include "common/async.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+namespace comms::bus {
+
+namespace asio = boost::asio;
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, store::Store& s, MessageBus& b, metrics::Registry& r, OutboxOptions o)
+      : strand(asio::make_strand(io)),
+        timer(strand),
+        store(s),
+        bus(b),
+        options(o),
+        pending(r.gauge("comms_outbox_pending",
+                        "Unpublished outbox rows seen by the last relay round (at most "
+                        "COMMS_OUTBOX_BATCH)")
+                    .unlabelled()),
+        oldest(r.gauge("comms_outbox_oldest_pending_seconds", "Age of the oldest unpublished outbox row")
+                   .unlabelled()),
+        published(
+            r.counter("comms_outbox_published_total", "Outbox rows published and confirmed").unlabelled()),
+        failures(
+            r.counter("comms_outbox_publish_failures_total", "Outbox publishes that failed").unlabelled()) {}
+
+  asio::awaitable<void> loop();
+  asio::awaitable<bool> round();  // true: a full batch went out, run again at once
+  asio::awaitable<void> sleep(std::chrono::milliseconds d);
+
+  Strand strand;
+  asio::steady_timer timer;  // used on the strand only
+  store::Store& store;
+  MessageBus& bus;
+  const OutboxOptions options;
+  metrics::Gauge& pending;
+  metrics::Gauge& oldest;
+  metrics::Counter& published;
+  metrics::Counter& failures;
+  bool woken = false;     // strand only
+  bool stopping = false;  // strand only
+  bool running = false;   // strand only
+  int failed_rounds = 0;  // strand only
+};
+
+OutboxRelay::OutboxRelay(asio::io_context& io, store::Store& store, MessageBus& bus,
+                         metrics::Registry& registry, OutboxOptions options)
+    : impl_(std::make_shared<Impl>(io, store, bus, registry, options)) {}
+
+OutboxRelay::~OutboxRelay() {
+  asio::post(impl_->strand, [impl = impl_] {
+    impl->stopping = true;
+    impl->timer.cancel();
+  });
+}
+
+void OutboxRelay::start() {
+  asio::post(impl_->strand, [impl = impl_] {
+    if (impl->running) return;
+    impl->running = true;
+    impl->stopping = false;
+    asio::co_spawn(impl->strand, impl->loop(), asio::detached);
+  });
+}
+
+void OutboxRelay::wake() {
+  asio::post(impl_->strand, [impl = impl_] {
+    impl->woken = true;
+    impl->timer.cancel();
+  });
+}
+
+asio::awaitable<void> OutboxRelay::stop(std::chrono::milliseconds timeout) {
+  auto impl = impl_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::post(impl->strand, [impl] {
+    impl->stopping = true;
+    impl->timer.cancel();
+  });
+  asio::steady_timer wait(co_await asio::this_coro::executor);
+  for (;;) {
+    bool running = true;
+    co_await await_callback([&](Callback done) {
+      asio::post(impl->strand, [impl, &running, done] {
+        running = impl->running;
+        done(nullptr);
+      });
+    });
+    if (!running || std::chrono::steady_clock::now() >= deadline) break;
+    wait.expires_after(std::chrono::milliseconds(5));
+    co_await wait.async_wait(asio::use_awaitable);
+  }
+}
+
+asio::awaitable<void> OutboxRelay::Impl::sleep(std::chrono::milliseconds d) {
+  if (woken || stopping) co_return;
+  timer.expires_after(d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> OutboxRelay::Impl::loop() {
+  auto self = shared_from_this();
+  log::info("outbox_relay_started", {{"bus", bus.name()}, {"batch", std::to_string(options.batch)}});
+  while (!stopping) {
+    woken = false;
+    bool more = false;
+    try {
+      more = co_await round();
+    } catch (const std::exception& e) {
+      ++failed_rounds;
+      log::warn("outbox_round_failed", {{"error", e.what()}});
+    }
+    if (stopping) break;
+    if (failed_rounds > 0) {
+      const auto delay =
+          std::min(options.retry_max, options.retry_base * (1 << std::min(failed_rounds - 1, 16)));
+      woken = false;  // a wake-up does not cut a backoff short
+      co_await sleep(delay);
+    } else if (!more) {
+      co_await sleep(options.poll);
+    }
+  }
+  running = false;
+  log::info("outbox_relay_stopped");
+}
+
+asio::awaitable<bool> OutboxRelay::Impl::round() {
+  std::vector<store::OutboxMessage> rows;
+  co_await await_callback([&](Callback done) {
+    store.submit_read([&](store::UnitOfWork& uow) { rows = uow.outbox().pending(options.batch); },
+                      std::move(done));
+  });
+  pending.set(static_cast<double>(rows.size()));
+  oldest.set(rows.empty()
+                 ? 0.0
+                 : static_cast<double>(std::max<Millis>(0, now_ms() - rows.front().created_at)) / 1000);
+  if (rows.empty()) {
+    failed_rounds = 0;
+    co_return false;
+  }
+
+  // All publishes start in seq order (co_spawn on the strand runs them in posting order, and each hands its
+  // message to the bus before its first suspension); the round waits for all of them.
+  std::vector<std::optional<std::string>> errors(rows.size());
+  co_await await_callback([&](Callback all_done) {
+    auto remaining = std::make_shared<std::size_t>(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      asio::co_spawn(
+          strand,
+          [this, &rows, &errors, i, remaining, all_done]() -> asio::awaitable<void> {
+            const store::OutboxMessage& m = rows[i];
+            try {
+              co_await bus.publish(m.message_type, m.payload, PublishOptions{m.id, m.correlation_id, ""});
+            } catch (const std::exception& e) {
+              errors[i] = e.what();
+            }
+            if (--*remaining == 0) all_done(nullptr);
+          },
+          asio::detached);
+    }
+  });
+
+  int ok = 0, bad = 0;
+  const Millis at = now_ms();
+  co_await await_callback([&](Callback done) {
+    store.submit_write(
+        [&](store::UnitOfWork& uow) {
+          for (std::size_t i = 0; i < rows.size(); ++i) {
+            if (errors[i])
+              uow.outbox().mark_failed(rows[i].seq, *errors[i]);
+            else
+              uow.outbox().mark_published(rows[i].seq, at);
+          }
+        },
+        std::move(done));
+  });
+  for (const auto& e : errors) (e ? bad : ok)++;
+  published.inc(ok);
+  if (bad > 0) {
+    failures.inc(bad);
+    const auto first =
+        std::find_if(errors.begin(), errors.end(), [](const auto& e) { return e.has_value(); });
+    const auto& row = rows[static_cast<std::size_t>(first - errors.begin())];
+    log::warn("outbox_publish_failed", {{"seq", std::to_string(row.seq)},
+                                        {"type", row.message_type},
+                                        {"attempts", std::to_string(row.attempts + 1)},
+                                        {"failed", std::to_string(bad)},
+                                        {"error", **first}});
+    ++failed_rounds;
+    co_return false;
+  }
+  failed_rounds = 0;
+  co_return static_cast<int>(rows.size()) >= options.batch;
+}
+
+}  // namespace comms::bus
