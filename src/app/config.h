@@ -56,6 +56,36 @@ struct Config {
   // dev inbox: "auto" = on unless a real provider is configured for a channel
   std::string dev_inbox = "auto";
 
+  // ---- providers (issue 5; docs/providers.md) ------------------------------------------------
+  // SMS: Africa's Talking (primary) and Kannel (secondary); email: SMTP. A provider is configured
+  // when its URL or credentials are set; otherwise its channel uses the dev inbox.
+  std::string at_username;  // "sandbox" for the sandbox
+  std::string at_api_key;   // secret
+  std::string at_sender_id;
+  std::string at_base_url = "https://api.africastalking.com";
+  std::string at_callback_token;  // secret: ?token= of the delivery-report URL
+  int at_batch_max = 100;
+  std::chrono::milliseconds at_batch_window{10};
+  int at_concurrency = 8;
+  bool at_enqueue = false;
+  std::string kannel_url;  // smsbox sendsms base URL, e.g. http://gw:13013
+  std::string kannel_username;
+  std::string kannel_password;  // secret
+  std::string kannel_from;
+  std::string kannel_dlr_url;         // our base URL as Kannel reaches it
+  std::string kannel_callback_token;  // secret
+  std::string smtp_url;               // smtp://host:port or smtps://host:port
+  std::string smtp_username;
+  std::string smtp_password;  // secret
+  std::string smtp_from;
+  std::string smtp_reply_to;
+  std::string smtp_starttls = "auto";  // auto | required | off
+  std::string smtp_ca_file;
+  int breaker_failures = 5;
+  std::chrono::milliseconds breaker_open{30000};
+  std::chrono::milliseconds provider_timeout{10000};
+  // ---- end providers -------------------------------------------------------------------------
+
   // Where each value came from ("default", "file", "env"), for `comms config`.
   std::map<std::string, std::string> sources;
 
