@@ -284,6 +284,10 @@ class Proc:
         if self.popen is None and not self.running():
             # Attached and already gone: never signal a pgid that may have been reused.
             return
+        if self.popen is not None and self.popen.poll() is not None and not self.group_alive():
+            if self._reap:
+                _REAPER.remove_group(self.pid)
+            return
         self.send_signal(sig, group=group_sig)
         deadline = time.monotonic() + timeout
         while self.group_alive() and time.monotonic() < deadline:

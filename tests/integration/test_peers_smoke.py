@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import smtplib
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -296,9 +296,18 @@ def test_fake_at_faults(fake_at):
     fake_at.configure(hang=False, hangup=True)
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
         fake_at.send("+260971234567", "hung up")
-    fake_at.configure(hangup=False, down=True)
+    fake_at.configure(hangup=False)
+    kept = http.client.HTTPConnection("127.0.0.1", fake_at.port, timeout=5)
+    kept.request("GET", "/version1/messaging")
+    first = kept.getresponse()
+    assert first.status == 405 and first.read()  # the connection stays open (keep-alive)
+    fake_at.configure(down=True)
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError, OSError)):
         fake_at.send("+260971234567", "down")
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError, OSError)):
+        kept.request("GET", "/version1/messaging")  # an open keep-alive connection drops too
+        kept.getresponse()
+    kept.close()
     fake_at.configure(down=False)
     assert fake_at.send("+260971234567", "up again")[0] == 201
     stats = fake_at.stats()
@@ -363,6 +372,5 @@ def test_stop_leaves_nothing_running(peer_factory):
     r.close()
     for pid in pids:
         with pytest.raises(ProcessLookupError):
-            import os
             os.killpg(pid, 0)
     assert not r.dir.exists()

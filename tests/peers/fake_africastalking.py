@@ -340,6 +340,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.is_control_port:
             return self._send(404, "not found")
         with STATE.lock:
+            down = STATE.config["down"]
+            if down:
+                STATE.counts["connections_refused"] += 1
+        if down:  # a keep-alive connection opened before "down" is dropped too
+            return self._abort()
+        with STATE.lock:
             STATE.counts["api_requests"] += 1
         if path.rstrip("/") == "/version1/messaging":
             if method != "POST":
