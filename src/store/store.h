@@ -165,6 +165,77 @@ class DevInboxRepository {
   virtual Page<DevMessage> list(int page, int page_size) = 0;
 };
 
+// A recipient's delivery preferences (GET/PUT /api/v1/recipients/{id}/preferences).
+// Lists hold lower-case names without commas: channel wire names ("sms",
+// "email", "inapp") and template categories ("marketing").
+struct RecipientPreferences {
+  std::string recipient_id;
+  std::vector<std::string> opted_out_channels;
+  std::vector<std::string> opted_out_categories;
+  std::string quiet_start;  // local "HH:MM"; empty = no quiet hours
+  std::string quiet_end;    // local "HH:MM", the end of the quiet period
+  std::string timezone;     // IANA name; empty = the recipient's directory time zone
+  std::string language;     // preferred language tag; empty = the directory's
+  Millis updated_at = 0;
+  std::int64_t version = 0;
+};
+
+class PreferenceRepository {
+ public:
+  virtual ~PreferenceRepository() = default;
+  virtual std::optional<RecipientPreferences> get(const std::string& recipient_id) = 0;
+  // Inserts or replaces, with RecipientRepository::upsert's version rule
+  // (p.version > 0 must match; 0 = last writer wins). Sets p.version.
+  virtual void upsert(RecipientPreferences& p) = 0;
+};
+
+// A saga instance, keyed by its correlation id (one instance per id).
+struct WorkflowInstance {
+  std::string correlation_id;
+  std::string workflow;       // state machine name, e.g. "notification-workflow"
+  std::string current_state;  // e.g. "AwaitingCustomerSent", "Completed"
+  std::string event_id;       // the event that started it
+  std::string event_type;
+  std::string event_payload = "{}";  // JSON object text: the starting event's fields
+  std::string flags = "{}";          // JSON object text: the machine's booleans
+  std::string steps = "{}";          // JSON object text: step name -> [notification ids]
+  Millis wake_at = 0;                // a timeout is due at this time; 0 = none
+  Millis created_at = 0;
+  Millis updated_at = 0;
+  Millis completed_at = 0;  // 0 while running
+  std::int64_t version = 0;
+};
+
+// One transition of a saga instance; append-only.
+struct WorkflowHistoryEntry {
+  std::int64_t seq = 0;  // assigned on insert, increasing
+  std::string correlation_id;
+  Millis at = 0;
+  std::string from_state;  // empty for the start
+  std::string to_state;
+  std::string cause;          // what triggered it: an event type, or "Timeout"
+  std::string detail = "{}";  // JSON object text (notification ids created, ...)
+};
+
+class WorkflowRepository {
+ public:
+  virtual ~WorkflowRepository() = default;
+  // Inserts `w` with version 1 (w.version is set). DuplicateError if the
+  // correlation id exists.
+  virtual void insert(WorkflowInstance& w) = 0;
+  virtual std::optional<WorkflowInstance> get(const std::string& correlation_id) = 0;
+  // Writes every field where the stored version equals w.version, then bumps
+  // w.version. ConflictError when the version differs or the row is gone.
+  virtual void update(WorkflowInstance& w) = 0;
+  // Up to `limit` instances whose timeout is due (0 < wake_at <= now), earliest first.
+  virtual std::vector<WorkflowInstance> due(Millis now, int limit) = 0;
+  // The earliest pending timeout, if any (lets the scheduler sleep).
+  virtual std::optional<Millis> next_wake_at() = 0;
+  virtual void add_history(WorkflowHistoryEntry& e) = 0;  // sets e.seq
+  // The instance's transitions, oldest first.
+  virtual std::vector<WorkflowHistoryEntry> history(const std::string& correlation_id) = 0;
+};
+
 // One transaction over every repository. Everything done through it commits
 // together or not at all.
 class UnitOfWork {
@@ -176,6 +247,8 @@ class UnitOfWork {
   virtual OutboxRepository& outbox() = 0;
   virtual IdempotencyRepository& idempotency() = 0;
   virtual DevInboxRepository& dev_inbox() = 0;
+  virtual PreferenceRepository& preferences() = 0;
+  virtual WorkflowRepository& workflows() = 0;
 };
 
 using Work = std::function<void(UnitOfWork&)>;

@@ -105,10 +105,54 @@ CREATE TABLE dev_inbox (
 );
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// Issue 4: recipient preferences, and saga instances with their history.
+constexpr std::string_view kPreferencesWorkflows = R"sql(
+CREATE TABLE recipient_preferences (
+  recipient_id         TEXT   NOT NULL PRIMARY KEY,
+  opted_out_channels   TEXT   NOT NULL DEFAULT '',
+  opted_out_categories TEXT   NOT NULL DEFAULT '',
+  quiet_start          TEXT   NOT NULL DEFAULT '',
+  quiet_end            TEXT   NOT NULL DEFAULT '',
+  timezone             TEXT   NOT NULL DEFAULT '',
+  language             TEXT   NOT NULL DEFAULT '',
+  updated_at           BIGINT NOT NULL DEFAULT 0,
+  version              BIGINT NOT NULL
+);
+
+CREATE TABLE workflow_instances (
+  correlation_id TEXT   NOT NULL PRIMARY KEY,
+  workflow       TEXT   NOT NULL,
+  current_state  TEXT   NOT NULL,
+  event_id       TEXT   NOT NULL DEFAULT '',
+  event_type     TEXT   NOT NULL DEFAULT '',
+  event_payload  TEXT   NOT NULL DEFAULT '{}',
+  flags          TEXT   NOT NULL DEFAULT '{}',
+  steps          TEXT   NOT NULL DEFAULT '{}',
+  wake_at        BIGINT NOT NULL DEFAULT 0,
+  created_at     BIGINT NOT NULL,
+  updated_at     BIGINT NOT NULL,
+  completed_at   BIGINT NOT NULL DEFAULT 0,
+  version        BIGINT NOT NULL
+);
+CREATE INDEX workflow_instances_wake ON workflow_instances (wake_at) WHERE wake_at > 0;
+
+CREATE TABLE workflow_history (
+  seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+  correlation_id TEXT    NOT NULL,
+  at             BIGINT  NOT NULL,
+  from_state     TEXT    NOT NULL DEFAULT '',
+  to_state       TEXT    NOT NULL,
+  cause          TEXT    NOT NULL,
+  detail         TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE INDEX workflow_history_correlation ON workflow_history (correlation_id, seq);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "notifications_and_recipients", kNotifications},
     {2, "inbox_outbox_idempotency", kMessaging},
     {3, "dev_inbox", kDevInbox},
+    {4, "preferences_and_workflows", kPreferencesWorkflows},
 }};
 
 constexpr std::string_view kCreateLedger =

@@ -74,6 +74,25 @@ class SqliteDevInbox final : public DevInboxRepository, RepositoryBase {
   Page<DevMessage> list(int page, int page_size) override;
 };
 
+class SqlitePreferences final : public PreferenceRepository, RepositoryBase {
+ public:
+  SqlitePreferences(Connection& c, bool writable) : RepositoryBase(c, writable) {}
+  std::optional<RecipientPreferences> get(const std::string& recipient_id) override;
+  void upsert(RecipientPreferences& p) override;
+};
+
+class SqliteWorkflows final : public WorkflowRepository, RepositoryBase {
+ public:
+  SqliteWorkflows(Connection& c, bool writable) : RepositoryBase(c, writable) {}
+  void insert(WorkflowInstance& w) override;
+  std::optional<WorkflowInstance> get(const std::string& correlation_id) override;
+  void update(WorkflowInstance& w) override;
+  std::vector<WorkflowInstance> due(Millis now, int limit) override;
+  std::optional<Millis> next_wake_at() override;
+  void add_history(WorkflowHistoryEntry& e) override;
+  std::vector<WorkflowHistoryEntry> history(const std::string& correlation_id) override;
+};
+
 class SqliteUnitOfWork final : public UnitOfWork {
  public:
   SqliteUnitOfWork(Connection& c, bool writable)
@@ -82,13 +101,17 @@ class SqliteUnitOfWork final : public UnitOfWork {
         processed_events_(c, writable),
         outbox_(c, writable),
         idempotency_(c, writable),
-        dev_inbox_(c, writable) {}
+        dev_inbox_(c, writable),
+        preferences_(c, writable),
+        workflows_(c, writable) {}
   NotificationRepository& notifications() override { return notifications_; }
   RecipientRepository& recipients() override { return recipients_; }
   ProcessedEventRepository& processed_events() override { return processed_events_; }
   OutboxRepository& outbox() override { return outbox_; }
   IdempotencyRepository& idempotency() override { return idempotency_; }
   DevInboxRepository& dev_inbox() override { return dev_inbox_; }
+  PreferenceRepository& preferences() override { return preferences_; }
+  WorkflowRepository& workflows() override { return workflows_; }
 
  private:
   SqliteNotifications notifications_;
@@ -97,6 +120,8 @@ class SqliteUnitOfWork final : public UnitOfWork {
   SqliteOutbox outbox_;
   SqliteIdempotency idempotency_;
   SqliteDevInbox dev_inbox_;
+  SqlitePreferences preferences_;
+  SqliteWorkflows workflows_;
 };
 
 // Clamps a 1-based page request to sane bounds; returns {limit, offset}.
