@@ -1,0 +1,167 @@
+#include "intake/intake.h"
+
+#include "commands/rejected.h"
+#include "common/async.h"
+#include "common/clock.h"
+#include "common/log.h"
+
+namespace comms::intake {
+namespace {
+
+using boost::asio::awaitable;
+
+// ClientCreated / UserRegistered / ClientContactUpdated: sets the contact
+// fields the event carries. An event older than the entry's last change (a
+// late redelivery) changes nothing.
+bool apply_directory(store::UnitOfWork& uow, const Event& e, Millis now) {
+  const EventSpec& spec = *e.spec;
+  if (spec.directory == DirectoryEffect::none) return false;
+  const std::string id = e.text(spec.customer_field);
+  const Millis at = e.timestamp ? e.timestamp : now;
+  auto existing = uow.recipients().get(id);
+  if (existing && existing->updated_at > at) {
+    log::info("directory_update_stale", {{"recipient_id", id}, {"event_id", e.id}});
+    return false;
+  }
+  domain::Recipient r = existing.value_or(domain::Recipient{});
+  r.id = id;
+  std::string name = e.text(spec.name_field);
+  if (!spec.first_name_field.empty())
+    name = e.text(spec.first_name_field) + " " + e.text(spec.last_name_field);
+  if (!name.empty()) r.name = name;
+  if (auto v = e.text(spec.phone_field); !v.empty()) r.phone = v;
+  if (auto v = e.text(spec.email_field); !v.empty()) r.email = v;
+  if (auto v = e.text(spec.language_field); !v.empty()) r.language = v;
+  if (auto v = e.text(spec.branch_field); !v.empty()) r.branch_id = v;
+  r.updated_at = at;
+  r.version = 0;
+  uow.recipients().upsert(r);
+  return true;
+}
+
+bus::Consumer guarded(std::function<awaitable<void>(const bus::Envelope&)> f) {
+  return [f = std::move(f)](const bus::Envelope& env) -> awaitable<bus::HandleResult> {
+    std::string reason;
+    bus::Outcome outcome = bus::Outcome::done;
+    try {
+      co_await f(env);
+    } catch (const commands::Rejected& r) {
+      outcome = bus::Outcome::fault;
+      reason = r.what();
+    } catch (const std::exception& e) {
+      outcome = bus::Outcome::retry;
+      reason = e.what();
+    }
+    if (outcome != bus::Outcome::done)
+      log::warn("intake_event_not_done", {{"message_id", env.message_id},
+                                          {"outcome", outcome == bus::Outcome::fault ? "fault" : "retry"},
+                                          {"reason", reason}});
+    co_return bus::HandleResult{outcome, reason};
+  };
+}
+
+}  // namespace
+
+Intake::Intake(boost::asio::io_context& io, store::Store& store, cache::Cache& cache, Rules rules,
+               IntakeOptions options, std::function<void()> wake_dispatcher)
+    : store_(store),
+      rules_(std::move(rules)),
+      options_(std::move(options)),
+      sealer_(options_.secrets_key),
+      preferences_(store, cache, options_.cache_ttl),
+      planner_(sealer_, zones_),
+      engine_(io, store, rules_, planner_, preferences_,
+              WorkflowOptions{workflows::MachineOptions{options_.escalation_after}, options_.poll},
+              wake_dispatcher),
+      vault_(std::make_shared<SecretVault>()),
+      wake_dispatcher_(std::move(wake_dispatcher)) {
+  if (sealer_.ephemeral())
+    log::warn(
+        "secrets_key_ephemeral",
+        {{"effect", "OTP codes pending at a restart cannot be sent; set COMMS_SECRETS_KEY to keep them"}});
+}
+
+Intake::~Intake() = default;
+
+awaitable<IntakeResult> Intake::handle(std::string type, const bus::Envelope& envelope) {
+  using commands::Rejected;
+  const EventSpec* spec = find_event(type);
+  if (!spec) {
+    std::string known;
+    for (const auto& e : catalogue()) known += (known.empty() ? "" : ", ") + std::string(e.type);
+    throw Rejected(Rejected::Kind::invalid, "unknown_event_type",
+                   "unknown event type '" + type + "' (known: " + known + ")");
+  }
+  Event ev = parse_event(*spec, envelope.message, envelope.message_id, envelope.correlation_id, sealer_);
+  const EventRules* er = rules_.for_event(spec->type);
+  const workflows::StateMachine* machine =
+      er && !er->workflow.empty() ? workflows::find_machine(er->workflow) : nullptr;
+  Profiles profiles;
+  if (er) profiles = co_await preferences_.profiles(planner_.recipients(ev, *er));
+
+  IntakeResult result;
+  const Millis now = now_ms();
+  co_await await_callback([&](Callback done) {
+    store_.submit_write(
+        [&](store::UnitOfWork& uow) {
+          result = IntakeResult{};
+          if (!uow.processed_events().add(ev.id, type, now)) {
+            result.duplicate = true;
+            return;
+          }
+          result.directory_updated = apply_directory(uow, ev, now);
+          if (!er) return;
+          if (machine) {
+            result.workflow = er->workflow;
+            result.workflow_state = engine_.start(uow, *machine, *er, ev, profiles, now, result.executed);
+          } else {
+            planner_.execute(uow, planner_.plan(ev, er->for_step(""), profiles, now), now, result.executed);
+          }
+        },
+        std::move(done));
+  });
+  result.event_id = ev.id;
+  result.event_type = type;
+  result.correlation_id = ev.correlation_id;
+  if (!result.executed.created.empty() && wake_dispatcher_) wake_dispatcher_();
+  if (!result.workflow_state.empty()) engine_.wake();
+  log::info("event_consumed", {{"event_id", ev.id},
+                               {"type", type},
+                               {"duplicate", result.duplicate ? "true" : "false"},
+                               {"created", std::to_string(result.executed.created.size())},
+                               {"skipped", std::to_string(result.executed.skipped.size())}});
+  co_return result;
+}
+
+void Intake::subscribe(bus::MessageBus& bus) {
+  for (const auto& spec : catalogue()) {
+    const std::string type(spec.type);
+    bus.subscribe(type, guarded([this, type](const bus::Envelope& env) -> awaitable<void> {
+                    co_await handle(type, env);
+                  }));
+  }
+  using K = workflows::Trigger::Kind;
+  for (auto kind : {K::notification_sent, K::notification_failed}) {
+    bus.subscribe(std::string(workflows::to_string(kind)), [this, kind](const bus::Envelope& env) {
+      return engine_.on_notification_event(kind, env);
+    });
+  }
+}
+
+void Intake::start() {
+  engine_.start_scheduler();
+}
+
+awaitable<void> Intake::stop(std::chrono::milliseconds timeout) {
+  co_await engine_.stop(timeout);
+}
+
+std::unique_ptr<delivery::Renderer> Intake::secret_renderer(delivery::Renderer& inner) {
+  return std::make_unique<SealedRenderer>(inner, sealer_, rules_, vault_);
+}
+
+void Intake::reveal_secrets(delivery::Channels& channels) {
+  reveal_secrets_on_send(channels, vault_);
+}
+
+}  // namespace comms::intake

@@ -1,0 +1,72 @@
+#include "intake/preference_service.h"
+
+#include "common/async.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "intake/preferences.h"
+
+namespace comms::intake {
+
+using boost::asio::awaitable;
+
+awaitable<store::RecipientPreferences> PreferenceService::get(std::string recipient_id) {
+  const std::string key = cache_key(recipient_id);
+  try {
+    if (auto hit = co_await cache_.get(key))
+      if (auto p = decode(*hit)) co_return *p;
+  } catch (const std::exception& e) {
+    log::warn("cache_get_failed", {{"key", key}, {"error", e.what()}});
+  }
+  std::optional<store::RecipientPreferences> stored;
+  co_await await_callback([&](Callback done) {
+    store_.submit_read([&](store::UnitOfWork& uow) { stored = uow.preferences().get(recipient_id); },
+                       std::move(done));
+  });
+  store::RecipientPreferences p = stored.value_or(store::RecipientPreferences{});
+  p.recipient_id = recipient_id;
+  try {
+    co_await cache_.set(key, encode(p), ttl_);
+  } catch (const std::exception& e) {
+    log::warn("cache_set_failed", {{"key", key}, {"error", e.what()}});
+  }
+  co_return p;
+}
+
+awaitable<PreferenceService::Saved> PreferenceService::put(store::RecipientPreferences p) {
+  validate(p);
+  p.updated_at = now_ms();
+  Saved saved;
+  co_await await_callback([&](Callback done) {
+    store_.submit_write(
+        [&](store::UnitOfWork& uow) {
+          saved.created = !uow.preferences().get(p.recipient_id).has_value();
+          uow.preferences().upsert(p);
+        },
+        std::move(done));
+  });
+  saved.preferences = p;
+  // After the commit: a reader that refilled the cache in between gets dropped too.
+  const std::string key = cache_key(p.recipient_id);
+  try {
+    co_await cache_.remove(key);
+  } catch (const std::exception& e) {
+    log::warn("cache_remove_failed", {{"key", key}, {"error", e.what()}});
+  }
+  co_return saved;
+}
+
+awaitable<Profiles> PreferenceService::profiles(std::set<std::string> ids) {
+  Profiles out;
+  if (ids.empty()) co_return out;
+  co_await await_callback([&](Callback done) {
+    store_.submit_read(
+        [&](store::UnitOfWork& uow) {
+          for (const auto& id : ids) out[id].directory = uow.recipients().get(id);
+        },
+        std::move(done));
+  });
+  for (const auto& id : ids) out[id].preferences = co_await get(id);
+  co_return out;
+}
+
+}  // namespace comms::intake
