@@ -141,8 +141,9 @@ class Registry {
   [[nodiscard]] CallbackGauge gauge_callback(std::string name, std::string help, std::function<double()> fn,
                                              std::vector<std::pair<std::string, std::string>> labels = {});
 
-  // The text exposition format 0.0.4 (Content-Type "text/plain; version=0.0.4; charset=utf-8").
+  // The text exposition format 0.0.4; serve it with kContentType.
   std::string render() const;
+  static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
   friend class CallbackGauge;
