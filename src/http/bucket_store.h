@@ -10,6 +10,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "http/text.h"
+
 namespace comms::http {
 
 struct RateLimit {
@@ -48,13 +50,9 @@ class MemoryBucketStore final : public BucketStore {
     double tokens;
     Clock::time_point last;
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, Bucket, Hash, std::equal_to<>> buckets;  // guarded by mu
+    std::unordered_map<std::string, Bucket, StringHash, std::equal_to<>> buckets;  // guarded by mu
   };
   static constexpr std::size_t kShards = 16;
   void make_room(Shard& shard, RateLimit limit, Clock::time_point now);  // REQUIRES: shard.mu held

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "http/text.h"
+
 namespace comms::http {
 namespace {
 
@@ -64,11 +66,6 @@ bool audience_matches(const boost::json::value* aud, std::string_view want) {
   }
   return false;
 }
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 }  // namespace
 

@@ -13,7 +13,7 @@ boost::asio::awaitable<RateDecision> MemoryBucketStore::take(std::string_view ke
 }
 
 RateDecision MemoryBucketStore::take_at(std::string_view key, RateLimit limit, Clock::time_point now) {
-  Shard& shard = shards_[Hash{}(key) % kShards];
+  Shard& shard = shards_[StringHash{}(key) % kShards];
   std::lock_guard lock(shard.mu);
   auto it = shard.buckets.find(key);
   if (it == shard.buckets.end()) {

@@ -1,5 +1,6 @@
-// Small ASCII string helpers shared by the http module's sources (internal).
+// Small string helpers shared by the http module's sources (internal).
 #pragma once
+#include <functional>
 #include <string_view>
 
 namespace comms::http {
@@ -19,5 +20,11 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
 constexpr bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
+
+// Lets unordered maps keyed by std::string be searched with a std::string_view.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 }  // namespace comms::http
