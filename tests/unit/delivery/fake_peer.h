@@ -10,6 +10,8 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -117,5 +119,56 @@ class FakeAfricasTalking {
   int port_ = 0;
   std::string control_;
 };
+
+// A peer started through tests/integration/peers.py's command line (its own temp dir), with the
+// KEY=VALUE settings it printed. `clean` stops it and removes the dir.
+class CliPeer {
+ public:
+  static bool available() {
+    return std::filesystem::exists(python()) &&
+           std::filesystem::exists(repo_root() / "tests/integration/peers.py");
+  }
+  explicit CliPeer(std::string peer, std::vector<std::string> extra = {}) : peer_(std::move(peer)) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("comms-unit-" + peer_ + "-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
+    std::string cmd = std::string(python()) + " " + (repo_root() / "tests/integration/peers.py").string() +
+                      " " + peer_ + " start --dir " + dir_.string();
+    for (const auto& e : extra) cmd += " " + e;
+    FILE* f = popen(cmd.c_str(), "r");
+    if (!f) throw std::runtime_error("cannot run peers.py");
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+      std::string l(line);
+      while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+      const auto eq = l.find('=');
+      if (eq != std::string::npos) env_[l.substr(0, eq)] = l.substr(eq + 1);
+    }
+    if (pclose(f) != 0) throw std::runtime_error("peers.py " + peer_ + " start failed");
+  }
+  ~CliPeer() {
+    const std::string cmd = std::string(python()) + " " +
+                            (repo_root() / "tests/integration/peers.py").string() + " " + peer_ +
+                            " clean --dir " + dir_.string() + " >/dev/null 2>&1";
+    [[maybe_unused]] int rc = std::system(cmd.c_str());
+  }
+  CliPeer(const CliPeer&) = delete;
+  CliPeer& operator=(const CliPeer&) = delete;
+  const std::string& operator[](const std::string& key) const { return env_.at(key); }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+  std::string peer_;
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> env_;
+};
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 }  // namespace comms::test
