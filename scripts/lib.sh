@@ -19,11 +19,11 @@ apt_ensure() {
 }
 
 # The build directory and type used by run.sh and test.sh.
-COMMS_BUILD_DIR=${COMMS_BUILD_DIR:-build}
-COMMS_BUILD_TYPE=${COMMS_BUILD_TYPE:-RelWithDebInfo}
+BUILD_DIR=${BUILD_DIR:-build}
+BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 
 comms_configure() {
-  if [ ! -f "$COMMS_BUILD_DIR/build.ninja" ]; then
-    cmake -S . -B "$COMMS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$COMMS_BUILD_TYPE" "$@" >/dev/null
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "$@" >/dev/null
   fi
 }

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 bash scripts/setup.sh
 comms_configure
-cmake --build "$COMMS_BUILD_DIR" --target comms
-exec "$COMMS_BUILD_DIR/comms" serve "$@"
+cmake --build "$BUILD_DIR" --target comms
+exec "$BUILD_DIR/comms" serve "$@"

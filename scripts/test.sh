@@ -10,9 +10,9 @@ start=$(date +%s)
 bash scripts/setup.sh
 if [ -f scripts/setup-test-deps.sh ]; then bash scripts/setup-test-deps.sh; fi
 comms_configure
-cmake --build "$COMMS_BUILD_DIR"
-cd "$COMMS_BUILD_DIR"
+cmake --build "$BUILD_DIR"
+cd "$BUILD_DIR"
 status=0
-ctest --output-on-failure --timeout 900 -j "${COMMS_TEST_JOBS:-2}" || status=$?
+ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}" || status=$?
 echo "test.sh: finished in $(( $(date +%s) - start ))s with status $status"
 exit $status

@@ -83,7 +83,9 @@ int cmd_token(const Config& c, const Args& a) {
         "token: COMMS_JWT_PUBLIC_KEY_FILE is set (RS256); tokens come from your identity provider");
   const auto secret = c.jwt_secret.empty() ? load_or_create_dev_secret(c.data_dir) : c.jwt_secret;
   std::printf("%s\n",
-              http::mint_hs256(secret, sub, *role, std::chrono::seconds(ttl), a.get("branch").value_or("")).c_str());
+              http::mint_hs256(secret, sub, *role, std::chrono::seconds(ttl), a.get("branch").value_or(""),
+                               c.jwt_issuer, c.jwt_audience)
+                  .c_str());
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
@@ -156,6 +157,8 @@ const std::vector<Key>& keys() {
       bool_key("metrics_public",
                "serve /metrics without a token (for Prometheus scrapers on a private network)",
                &Config::metrics_public),
+      bool_key("access_log", "log one structured line per HTTP request (method, route, status, duration)",
+               &Config::access_log),
       int_key("threads", "I/O threads (0 = number of cores)", &Config::threads, 0, 256),
       str_key("jwt_secret",
               "HS256 signing secret (at least 32 bytes); empty = a dev secret generated in data_dir",
@@ -248,6 +251,23 @@ const std::vector<Key>& keys() {
              "timeout of each provider call (and, again, of its wait for a connection)",
              &Config::provider_timeout, 100, 600'000),
       // ---- end providers ----
+      // ---- intake (issue 4) ----
+      str_key("rules_file", "event rules (JSON, docs/rules.md); empty = the shipped config/rules.json",
+              &Config::rules_file),
+      ms_key("escalation_after", "how long an in-app notification may stay unread before the escalation SMS",
+             &Config::escalation_after, 1000, 30LL * 86'400'000),
+      ms_key("cache_ttl", "how long cached recipient preferences live", &Config::cache_ttl, 1, 86'400'000),
+      int_key("cache_capacity", "entries in the in-process (L1) cache", &Config::cache_capacity, 1,
+              10'000'000),
+      {"secrets_key", "64 hex digits sealing OTP codes and reset tokens at rest; empty = a per-process key", true,
+       [](Config& c, const std::string& v) {
+         const bool hex =
+             std::all_of(v.begin(), v.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+         if (!v.empty() && (v.size() != 64 || !hex)) throw Invalid{"expected 64 hex digits (32 bytes)"};
+         c.secrets_key = v;
+       },
+       [](const Config& c) { return c.secrets_key; }},
+      // ---- end intake ----
   };
   return k;
 }
@@ -329,7 +349,8 @@ Config load_config(const std::string& file_arg, char** environ) {
   }
 
   for (const auto& [name, value] : env) {
-    if (name == "COMMS_CONFIG") continue;
+    // COMMS_CONFIG names the file; COMMS_TEST_* is reserved for the test suite's own settings.
+    if (name == "COMMS_CONFIG" || name.rfind("COMMS_TEST_", 0) == 0) continue;
     std::string key = name.substr(6);
     for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     const Key* k = find_key(key);

@@ -26,6 +26,7 @@ struct Config {
   double rate_limit_rps = 200;  // per IP; 0 disables
   double rate_limit_burst = 400;
   bool metrics_public = true;
+  bool access_log = true;  // one structured line per request
   int threads = 0;  // 0 = number of cores
 
   // auth
@@ -85,6 +86,14 @@ struct Config {
   std::chrono::milliseconds breaker_open{30000};
   std::chrono::milliseconds provider_timeout{10000};
   // ---- end providers -------------------------------------------------------------------------
+
+  // ---- intake (issue 4; docs/rules.md, docs/events.md) ---------------------------------------
+  std::string rules_file;  // empty = the shipped config/rules.json (intake::shipped_rules_path)
+  std::chrono::milliseconds escalation_after{30 * 60 * 1000};  // unread in-app -> SMS
+  std::chrono::milliseconds cache_ttl{300000};                 // preferences in the L1 cache
+  int cache_capacity = 10000;                                  // L1 cache entries
+  std::string secrets_key;  // secret: 64 hex digits sealing OTP codes at rest; empty = per-process key
+  // ---- end intake ----------------------------------------------------------------------------
 
   // Where each value came from ("default", "file", "env"), for `comms config`.
   std::map<std::string, std::string> sources;

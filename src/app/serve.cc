@@ -29,6 +29,7 @@ http::HttpOptions http_options(const Config& c) {
   http::HttpOptions o;
   o.listen = c.http_addr;
   o.body_limit = c.body_limit;
+  o.access_log = c.access_log;
   o.cors.allowed_origins = c.cors_origins;
   o.rate_limit.enabled = c.rate_limit_rps > 0;
   o.rate_limit.rate_per_second = c.rate_limit_rps;
@@ -63,7 +64,8 @@ std::string url_of(const std::string& addr, std::uint16_t port) {
 
 int serve(const Config& config) {
   const int threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
-  asio::io_context io(threads);
+  // Declared before the io_context: coroutine frames still queued when it is
+  // destroyed may touch the registry and the store while unwinding.
   metrics::Registry registry;
 
   store::StoreOptions so;
@@ -77,6 +79,10 @@ int serve(const Config& config) {
     store::write_sync(*store, [&](store::UnitOfWork& uow) { released = uow.notifications().release_all_claims(); });
     if (released > 0) log::info("dispatcher_recovered", {{"released", std::to_string(released)}});
   }
+  auto store_batches = registry.gauge_callback("comms_store_write_batches", "Group commits since start",
+                                               [&store] { return double(store->stats().write_batches); });
+  auto store_units = registry.gauge_callback("comms_store_write_units", "Units of work written since start",
+                                             [&store] { return double(store->stats().write_units); });
 
   const bool dev_inbox = config.dev_inbox != "off";
   delivery::Channels channels;
@@ -86,60 +92,66 @@ int serve(const Config& config) {
     channels[domain::Channel::email] = inbox;
     channels[domain::Channel::inapp] = inbox;
   }
-
   auto& outcomes = registry.counter("comms_notifications_processed_total",
                                     "Send attempts by channel and resulting status", {"channel", "status"});
   delivery::LiteralRenderer renderer;
-  delivery::Dispatcher dispatcher(io, *store, channels, renderer, dispatcher_options(config),
-                                  [&outcomes](const domain::Notification& n, const delivery::SendResult&) {
-                                    outcomes.labels({domain::to_string(n.channel), domain::to_string(n.status)})
-                                        .inc();
-                                  });
 
-  api::Context ctx{*store};
-  ctx.wake_dispatcher = [&dispatcher] { dispatcher.wake(); };
-  ctx.dev_inbox_enabled = dev_inbox;
-  ctx.metrics_public = config.metrics_public;
-  ctx.metrics = &registry;
+  {
+    asio::io_context io(threads);
+    delivery::Dispatcher dispatcher(io, *store, channels, renderer, dispatcher_options(config),
+                                    [&outcomes](const domain::Notification& n, const delivery::SendResult&) {
+                                      outcomes.labels({domain::to_string(n.channel), domain::to_string(n.status)})
+                                          .inc();
+                                    });
 
-  http::Router router;
-  api::register_routes(router, ctx);
-  http::Server server(io, http_options(config), std::move(router), registry);
-  server.start();
-  dispatcher.start();
+    api::Context ctx{*store};
+    ctx.wake_dispatcher = [&dispatcher] { dispatcher.wake(); };
+    ctx.dev_inbox_enabled = dev_inbox;
+    ctx.metrics_public = config.metrics_public;
+    ctx.metrics = &registry;
 
-  const std::string url = url_of(config.http_addr, server.port());
-  log::info("listening", {{"url", url}, {"db", store->backend()}, {"migrations_applied", std::to_string(migrated)},
-                          {"dev_inbox", dev_inbox ? "on" : "off"}, {"threads", std::to_string(threads)}});
-  std::fprintf(stdout,
-               "IntelliFin Communications Service listening on %s\n"
-               "  get a token:   build/comms token --sub ops --role admin\n"
-               "  send:          curl -X POST %s/api/v1/notifications -H \"Authorization: Bearer $TOKEN\" \\\n"
-               "                   -H 'Content-Type: application/json' \\\n"
-               "                   -d '{\"recipientId\":\"c1\",\"channel\":\"sms\",\"to\":\"+260971234567\","
-               "\"content\":\"Hello\"}'\n"
-               "  dev inbox:     curl %s/api/v1/dev-inbox -H \"Authorization: Bearer $TOKEN\"\n",
-               url.c_str(), url.c_str(), url.c_str());
-  std::fflush(stdout);
+    http::Router router;
+    api::register_routes(router, ctx);
+    http::Server server(io, http_options(config), std::move(router), registry);
+    server.start();
+    dispatcher.start();
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    log::info("shutting_down", {{"signal", std::to_string(sig)}});
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          co_await server.stop(config.shutdown_timeout);
-          co_await dispatcher.stop(config.shutdown_timeout);
-          io.stop();
-        },
-        asio::detached);
-  });
+    const std::string url = url_of(config.http_addr, server.port());
+    log::info("listening", {{"url", url},
+                            {"db", store->backend()},
+                            {"migrations_applied", std::to_string(migrated)},
+                            {"dev_inbox", dev_inbox ? "on" : "off"},
+                            {"threads", std::to_string(threads)}});
+    std::fprintf(stdout,
+                 "IntelliFin Communications Service listening on %s\n"
+                 "  get a token:   export TOKEN=$(build/comms token --sub ops --role admin)\n"
+                 "  send:          curl -X POST %s/api/v1/notifications -H \"Authorization: Bearer $TOKEN\" \\\n"
+                 "                   -H 'Content-Type: application/json' \\\n"
+                 "                   -d '{\"recipientId\":\"c1\",\"channel\":\"sms\",\"to\":\"+260971234567\","
+                 "\"content\":\"Hello\"}'\n"
+                 "  dev inbox:     curl %s/api/v1/dev-inbox -H \"Authorization: Bearer $TOKEN\"\n",
+                 url.c_str(), url.c_str(), url.c_str());
+    std::fflush(stdout);
 
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-  io.run();
-  for (auto& t : pool) t.join();
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      log::info("shutting_down", {{"signal", std::to_string(sig)}});
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            co_await server.stop(config.shutdown_timeout);
+            co_await dispatcher.stop(config.shutdown_timeout);
+            io.stop();
+          },
+          asio::detached);
+    });
+
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+  }
   store->close();
   log::info("stopped");
   return 0;

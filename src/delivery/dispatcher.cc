@@ -126,7 +126,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
 
   awaitable<void> process_one(domain::Notification& n) {
     std::optional<domain::Recipient> recipient;
-    if (!n.recipient_id.empty()) {
+    // The directory is needed to find an address, or for a template's locale and time zone.
+    if (!n.recipient_id.empty() && (n.to.empty() || !n.template_name.empty())) {
       co_await read([&](store::UnitOfWork& uow) { recipient = uow.recipients().get(n.recipient_id); });
     }
     n.attempts += 1;

@@ -209,7 +209,7 @@ Verified TokenVerifier::verify_uncached(std::string_view token, std::int64_t now
 }
 
 std::string mint_hs256(std::string_view secret, std::string_view sub, Role role, std::chrono::seconds ttl,
-                       std::string_view branch) {
+                       std::string_view branch, std::string_view issuer, std::string_view audience) {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) throw std::runtime_error("jwt_new failed");
   JwtPtr jwt(raw);
@@ -221,6 +221,8 @@ std::string mint_hs256(std::string_view secret, std::string_view sub, Role role,
   rc |= jwt_add_grant_int(jwt.get(), "iat", now);
   rc |= jwt_add_grant_int(jwt.get(), "exp", now + ttl.count());
   if (!branch_s.empty()) rc |= jwt_add_grant(jwt.get(), "branch", branch_s.c_str());
+  if (!issuer.empty()) rc |= jwt_add_grant(jwt.get(), "iss", std::string(issuer).c_str());
+  if (!audience.empty()) rc |= jwt_add_grant(jwt.get(), "aud", std::string(audience).c_str());
   rc |= jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
                     static_cast<int>(secret.size()));
   if (rc != 0) throw std::runtime_error("cannot build the token (is the secret empty?)");

@@ -60,9 +60,9 @@ class TokenVerifier {
   std::unique_ptr<Cache> cache_;
 };
 
-// An HS256 token with sub, role, iat, exp = now + ttl, and branch when not empty. Throws
-// std::runtime_error if libjwt fails.
+// An HS256 token with sub, role, iat, exp = now + ttl, and branch, iss and aud when not empty.
+// Throws std::runtime_error if libjwt fails.
 std::string mint_hs256(std::string_view secret, std::string_view sub, Role role, std::chrono::seconds ttl,
-                       std::string_view branch = {});
+                       std::string_view branch = {}, std::string_view issuer = {}, std::string_view audience = {});
 
 }  // namespace comms::http

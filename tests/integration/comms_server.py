@@ -13,7 +13,7 @@ import time
 
 import requests
 
-COMMS_BIN = os.environ.get("COMMS_BIN") or os.path.join(
+COMMS_TEST_BIN = os.environ.get("COMMS_TEST_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "comms")
 SECRET = "integration-test-secret-0123456789abcdef"
 
@@ -47,7 +47,7 @@ class CommsServer:
     # -- process control -------------------------------------------------
     def start(self, timeout=20):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([COMMS_BIN, "serve"], env=self.env, stdout=log, stderr=log,
+        self.proc = subprocess.Popen([COMMS_TEST_BIN, "serve"], env=self.env, stdout=log, stderr=log,
                                      start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -87,7 +87,7 @@ class CommsServer:
         e = dict(self.env)
         if env:
             e.update(env)
-        return subprocess.run([COMMS_BIN, *args], env=e, capture_output=True, text=True, timeout=60)
+        return subprocess.run([COMMS_TEST_BIN, *args], env=e, capture_output=True, text=True, timeout=60)
 
     def token(self, sub, role, branch=None):
         args = ["token", "--sub", sub, "--role", role]

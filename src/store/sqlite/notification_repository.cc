@@ -207,14 +207,24 @@ std::vector<Notification> SqliteNotifications::claim_due(Millis now, int limit, 
   if (limit <= 0) return {};
   // Safe without row locks: the single writer runs this whole unit of work
   // inside one IMMEDIATE transaction, so no other claimant interleaves.
+  // Two queries, not one with OR: each walks its partial index in claim order
+  // and stops at the limit, so a claim costs O(limit) however long the backlog
+  // is. Expired leases first: they are few and oldest.
   std::vector<Notification> due;
   {
     Statement q(conn_, select_prefix() +
-                           "WHERE (status = 'Pending' AND next_attempt_at <= ?1) "
-                           "OR (status = 'Sending' AND lease_until < ?1) "
-                           "ORDER BY priority DESC, next_attempt_at ASC, id ASC LIMIT ?2");
+                           "INDEXED BY notifications_leased WHERE status = 'Sending' AND lease_until < ?1 "
+                           "ORDER BY priority DESC, next_attempt_at ASC LIMIT ?2");
     q.bind(1, now).bind(2, limit);
     due = read_all(q);
+  }
+  if (static_cast<int>(due.size()) < limit) {
+    Statement q(conn_, select_prefix() + "INDEXED BY notifications_due " +
+                           "WHERE status = 'Pending' AND next_attempt_at <= ?1 "
+                           "ORDER BY priority DESC, next_attempt_at ASC LIMIT ?2");
+    q.bind(1, now).bind(2, limit - static_cast<int>(due.size()));
+    auto pending = read_all(q);
+    due.insert(due.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
   }
   Statement claim(conn_,
                   "UPDATE notifications SET status = 'Sending', lease_until = ?1, version = version + 1 "
@@ -243,7 +253,8 @@ int SqliteNotifications::release_all_claims() {
 std::optional<Notification> SqliteNotifications::find_by_provider_message_id(const std::string& provider,
                                                                              const std::string& message_id) {
   if (message_id.empty()) return std::nullopt;  // unsent rows all have an empty id
-  Statement q(conn_, select_prefix() + "WHERE provider = ?1 AND provider_message_id = ?2 LIMIT 1");
+  Statement q(conn_, select_prefix() +
+                         "WHERE provider = ?1 AND provider_message_id = ?2 AND provider_message_id <> '' LIMIT 1");
   q.bind(1, provider).bind(2, message_id);
   if (!q.step()) return std::nullopt;
   return read_row(q);

@@ -158,7 +158,7 @@ TEST_F(SqliteStoreTest, FreshDatabaseMigratesStepByStepAndRecordsEachStep) {
   EXPECT_EQ(raw.text("SELECT COUNT(*) FROM schema_migrations WHERE applied_at > 0 AND name <> ''"),
             std::to_string(latest));
   EXPECT_EQ(raw.text("SELECT name FROM schema_migrations WHERE version = 1"), sqlite::migrations()[0].name);
-  for (const char* index : {"notifications_recipient_created", "notifications_status_next_attempt",
+  for (const char* index : {"notifications_recipient_created", "notifications_due", "notifications_leased",
                             "notifications_provider_message", "notifications_created", "outbox_unpublished"})
     EXPECT_EQ(raw.text(std::string("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = '") +
                        index + "'"),
