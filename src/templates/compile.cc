@@ -55,6 +55,7 @@ class Generator {
     bool emitted;
     bool suppressed_before;
     std::uint32_t dedent_before;
+    std::size_t body_start_before;
   };
 
   static std::uint32_t u32(std::size_t v) { return static_cast<std::uint32_t>(v); }
@@ -71,10 +72,14 @@ class Generator {
         a = k;
         if (a >= b) return;
       }
-      if (pending_) {
+      // The indentation of a line that starts with text rides on the text instruction, except as the first
+      // instruction of a body, where a block site must be able to drop it (see render.cc, block()).
+      bool line_start = pending_;
+      if (pending_ && prog_.code.size() == body_start_) {
         push({Op::indent});
-        pending_ = false;
+        line_start = false;
       }
+      pending_ = false;
       std::size_t e = b;
       if (dedent_ > 0) {
         std::size_t nl = src_.find('\n', a);
@@ -85,6 +90,7 @@ class Generator {
       in.b = u32(e - a);
       if (e - a > 1 && std::memchr(src_.data() + a, '\n', e - a - 1) != nullptr)
         in.flags |= detail::kMultiline;
+      if (line_start) in.flags |= detail::kLineStart;
       push(in);
       prog_.size_hint += e - a;
       if (src_[e - 1] == '\n') pending_ = true;
@@ -127,10 +133,11 @@ class Generator {
   }
 
   void open(Instr in, bool emit, bool body_suppressed, std::uint32_t body_dedent) {
-    opens_.push_back({u32(prog_.code.size()), emit, suppressed_, dedent_});
+    opens_.push_back({u32(prog_.code.size()), emit, suppressed_, dedent_, body_start_});
     if (emit) push(in);
     suppressed_ = body_suppressed;
     dedent_ = body_dedent;
+    body_start_ = prog_.code.size();
   }
 
   void tag(const Tag& t) {
@@ -190,6 +197,7 @@ class Generator {
         if (o.emitted) prog_.code[o.pc].e = u32(prog_.code.size());
         suppressed_ = o.suppressed_before;
         dedent_ = o.dedent_before;
+        body_start_ = o.body_start_before;
         return;
       }
     }
@@ -225,6 +233,7 @@ class Generator {
   bool suppressed_ = false;  // inside a parent, outside its blocks: nothing is rendered
   bool pending_ = true;      // at the start of a source line, no indent instruction emitted for it yet
   std::uint32_t dedent_ = 0;
+  std::size_t body_start_ = 0;  // pc of the first instruction of the innermost body
 };
 
 bool valid_delimiter(std::string_view d) {

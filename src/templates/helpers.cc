@@ -1,6 +1,8 @@
 #include "templates/helpers.h"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -47,22 +49,22 @@ bool is_continuation(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
-LambdaResult literal(std::string s) {
-  return LambdaResult{std::move(s), true};
-}
-
-// "1250.5" -> "K 1,250.50". Decimal arithmetic on the digits, so no binary rounding; half away from zero.
-std::optional<std::string> format_money(std::string_view s) {
+// "1250.5" -> "K 1,250.50". Decimal arithmetic on the digits (no binary rounding), half away from zero.
+bool format_money(std::string_view s, std::string& out) {
   s = trim(s);
   bool negative = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
     negative = s[0] == '-';
     s.remove_prefix(1);
   }
-  std::string digits;  // integer digits followed by exactly two fraction digits
+  constexpr std::size_t kMaxDigits = 40;
+  char d[kMaxDigits + 3];  // d[0] takes a carry; integer digits, then exactly two fraction digits
+  std::size_t n = 1;
   std::size_t i = 0;
   for (; i < s.size() && (is_digit(s[i]) || s[i] == ','); ++i) {
-    if (s[i] != ',') digits += s[i];
+    if (s[i] == ',') continue;
+    if (n > kMaxDigits) return false;
+    d[n++] = s[i];
   }
   std::string_view frac;
   if (i < s.size() && s[i] == '.') {
@@ -70,30 +72,37 @@ std::optional<std::string> format_money(std::string_view s) {
     while (i < s.size() && is_digit(s[i])) ++i;
     frac = s.substr(f, i - f);
   }
-  if (i != s.size() || (digits.empty() && frac.empty())) return std::nullopt;
-  digits += frac.size() > 0 ? frac[0] : '0';
-  digits += frac.size() > 1 ? frac[1] : '0';
+  if (i != s.size() || (n == 1 && frac.empty())) return false;
+  d[n++] = frac.size() > 0 ? frac[0] : '0';
+  d[n++] = frac.size() > 1 ? frac[1] : '0';
+  std::size_t first = 1;
   if (frac.size() > 2 && frac[2] >= '5') {
-    std::size_t k = digits.size();
-    while (k > 0 && digits[k - 1] == '9') digits[--k] = '0';
-    if (k == 0) {
-      digits = '1' + digits;
+    std::size_t k = n;
+    while (k > 1 && d[k - 1] == '9') d[--k] = '0';
+    if (k == 1) {
+      d[0] = '1';
+      first = 0;
     } else {
-      ++digits[k - 1];
+      ++d[k - 1];
     }
   }
-  if (digits.find_first_not_of('0') == std::string::npos) negative = false;
-  std::size_t whole = digits.size() - 2, lead = 0;
-  while (lead + 1 < whole && digits[lead] == '0') ++lead;
-  std::string out = negative ? "-K " : "K ";
-  if (whole == 0) out += '0';
-  for (std::size_t k = lead; k < whole; ++k) {
-    if (k > lead && (whole - k) % 3 == 0) out += ',';
-    out += digits[k];
+  std::size_t whole_end = n - 2;
+  while (first + 1 < whole_end && d[first] == '0') ++first;  // keep one digit before the point
+  bool zero = true;
+  for (std::size_t k = first; k < n; ++k) zero = zero && d[k] == '0';
+  char o[kMaxDigits * 2 + 8];
+  std::size_t len = 0;
+  for (char c : std::string_view(negative && !zero ? "-K " : "K ")) o[len++] = c;
+  if (first == whole_end) o[len++] = '0';
+  for (std::size_t k = first; k < whole_end; ++k) {
+    if (k > first && (whole_end - k) % 3 == 0) o[len++] = ',';
+    o[len++] = d[k];
   }
-  out += '.';
-  out.append(digits, digits.size() - 2, 2);
-  return out;
+  o[len++] = '.';
+  o[len++] = d[whole_end];
+  o[len++] = d[whole_end + 1];
+  out.append(o, len);
+  return true;
 }
 
 struct When {
@@ -121,8 +130,12 @@ std::optional<When> parse_when(std::string_view s) {
   s = trim(s);
   if (s.empty()) return std::nullopt;
   std::size_t d = s[0] == '-' ? 1 : 0;
-  if (s.size() > d && s.size() - d <= 15 && s.find_first_not_of("0123456789", d) == std::string_view::npos) {
-    long long ms = std::stoll(std::string(s));
+  bool all_digits = s.size() > d && s.size() - d <= 15;
+  for (std::size_t i = d; all_digits && i < s.size(); ++i) all_digits = is_digit(s[i]);
+  if (all_digits) {
+    long long ms = 0;
+    for (std::size_t i = d; i < s.size(); ++i) ms = ms * 10 + (s[i] - '0');
+    if (d) ms = -ms;
     return When{true, sys_seconds{floor<seconds>(milliseconds{ms})}, {}};
   }
   bool ok = s.size() >= 10 && s[4] == '-' && s[7] == '-';
@@ -132,8 +145,8 @@ std::optional<When> parse_when(std::string_view s) {
   if (s.size() == 10) return When{false, sys_days(ymd), ymd};
   if (s[10] != 'T' && s[10] != ' ') return std::nullopt;
   std::size_t p = 11;
-  int hh = read_int(s, p, 2, ok),
-      mm = (ok && p + 2 < s.size() && s[p + 2] == ':') ? read_int(s, p + 3, 2, ok) : -1;
+  int hh = read_int(s, p, 2, ok);
+  int mm = (ok && p + 2 < s.size() && s[p + 2] == ':') ? read_int(s, p + 3, 2, ok) : -1;
   if (!ok || mm < 0 || hh > 23 || mm > 59) return std::nullopt;
   p += 5;
   int ss = 0;
@@ -165,17 +178,23 @@ std::optional<When> parse_when(std::string_view s) {
   return When{true, t, {}};
 }
 
-std::string two_digits(unsigned v) {
-  return {static_cast<char>('0' + v / 10 % 10), static_cast<char>('0' + v % 10)};
+char* put_int(char* p, long long v) {
+  return std::to_chars(p, p + 24, v).ptr;
+}
+
+char* put_two_digits(char* p, unsigned v) {
+  *p++ = static_cast<char>('0' + v / 10 % 10);
+  *p++ = static_cast<char>('0' + v % 10);
+  return p;
 }
 
 class DateFormatter {
  public:
   DateFormatter(Language lang, TimeZone tz) : lang_(lang), tz_(std::move(tz)) {}
 
-  std::optional<std::string> format(std::string_view input, bool date, bool time) const {
+  bool format(std::string_view input, bool date, bool time, std::string& out) const {
     std::optional<When> w = parse_when(input);
-    if (!w) return std::nullopt;
+    if (!w) return false;
     year_month_day ymd = w->date;
     hh_mm_ss<seconds> tod{seconds{0}};
     if (w->has_time) {
@@ -184,21 +203,27 @@ class DateFormatter {
       ymd = year_month_day{day};
       tod = hh_mm_ss<seconds>{local - day};
     }
-    std::string out;
+    char buf[96];
+    char* p = buf;
     if (date) {
-      out += std::to_string(static_cast<unsigned>(ymd.day()));
-      out += ' ';
-      out += kMonths[static_cast<int>(lang_)][static_cast<unsigned>(ymd.month()) - 1];
-      out += ' ';
-      out += std::to_string(static_cast<int>(ymd.year()));
+      p = put_int(p, static_cast<unsigned>(ymd.day()));
+      *p++ = ' ';
+      std::string_view m = kMonths[static_cast<int>(lang_)][static_cast<unsigned>(ymd.month()) - 1];
+      p = std::copy(m.begin(), m.end(), p);
+      *p++ = ' ';
+      p = put_int(p, static_cast<int>(ymd.year()));
     }
     if (time) {
-      if (date) out += ", ";
-      out += two_digits(static_cast<unsigned>(tod.hours().count()));
-      out += ':';
-      out += two_digits(static_cast<unsigned>(tod.minutes().count()));
+      if (date) {
+        *p++ = ',';
+        *p++ = ' ';
+      }
+      p = put_two_digits(p, static_cast<unsigned>(tod.hours().count()));
+      *p++ = ':';
+      p = put_two_digits(p, static_cast<unsigned>(tod.minutes().count()));
     }
-    return out;
+    out.append(buf, p);
+    return true;
   }
 
  private:
@@ -208,7 +233,8 @@ class DateFormatter {
 
 // Keeps the last four letters or digits; masks the others with '*'. Punctuation and spaces stay, so
 // "+260 97 123 4567" keeps its shape. A value with four or fewer is masked completely.
-std::string mask(std::string_view s) {
+bool format_mask(std::string_view s, std::string& out) {
+  s = trim(s);
   auto maskable = [](unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c >= 0x80;
   };
@@ -217,8 +243,6 @@ std::string mask(std::string_view s) {
     if (maskable(static_cast<unsigned char>(c)) && !is_continuation(c)) ++total;
   }
   int keep_from = total > 4 ? total - 4 : total;
-  std::string out;
-  out.reserve(s.size());
   int seen = 0;
   for (std::size_t i = 0; i < s.size();) {
     std::size_t n = 1;
@@ -226,30 +250,36 @@ std::string mask(std::string_view s) {
     if (!maskable(static_cast<unsigned char>(s[i]))) {
       out.append(s.substr(i, n));
     } else {
-      out.append(seen >= keep_from ? s.substr(i, n) : std::string_view("*"));
+      if (seen >= keep_from) {
+        out.append(s.substr(i, n));
+      } else {
+        out += '*';
+      }
       ++seen;
     }
     i += n;
   }
-  return out;
+  return true;
 }
 
-std::string change_case(std::string_view s, bool upper) {
-  std::string out(s);
-  for (char& c : out) {
+bool format_case(std::string_view s, bool upper, std::string& out) {
+  std::size_t start = out.size();
+  out.append(s);
+  for (std::size_t i = start; i < out.size(); ++i) {
+    char& c = out[i];
     if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  return out;
+  return true;
 }
 
 // "20 some long text": at most 20 characters (code points), ending in "..." when cut. "..." rather than
 // "…" keeps an SMS in GSM-7.
-std::optional<std::string> truncate(std::string_view s) {
+bool format_truncate(std::string_view s, std::string& out) {
   std::size_t i = 0;
   std::size_t limit = 0;
   while (i < s.size() && is_digit(s[i]) && i < 6) limit = limit * 10 + (s[i++] - '0');
-  if (i == 0 || i >= s.size() || (s[i] != ' ' && s[i] != '\t')) return std::nullopt;
+  if (i == 0 || i >= s.size() || (s[i] != ' ' && s[i] != '\t')) return false;
   std::string_view text = trim(s.substr(i));
   std::size_t count = 0, cut = text.size(), keep = limit > 3 ? limit - 3 : limit;
   for (std::size_t k = 0; k < text.size(); ++k) {
@@ -257,10 +287,24 @@ std::optional<std::string> truncate(std::string_view s) {
     if (count == keep && cut == text.size()) cut = k;
     ++count;
   }
-  if (count <= limit) return std::string(text);
-  std::string out(trim(text.substr(0, cut)));
-  if (limit > 3) out += "...";
-  return out;
+  if (count <= limit) {
+    out.append(text);
+    return true;
+  }
+  out.append(trim(text.substr(0, cut)));
+  if (limit > 3) out.append("...");
+  return true;
+}
+
+// A Filter from a formatter; input the formatter cannot read passes through unchanged.
+template <typename F>
+Filter passthrough(F format) {
+  return [format](std::string_view body, std::string& out) {
+    if (!format(body, out)) {
+      out.clear();
+      out.append(body);
+    }
+  };
 }
 
 }  // namespace
@@ -271,24 +315,23 @@ Lambdas default_helpers(std::string_view locale, std::string_view timezone) {
   if (!tz) tz = TimeZone::locate("Africa/Lusaka");
   auto dates = std::make_shared<const DateFormatter>(lang, std::move(*tz));
 
-  // Formats the rendered body with f; unreadable input passes through unchanged.
-  auto helper = [](auto f) {
-    return [f](const LambdaCall& call) {
-      std::string body = call.render_body();
-      std::optional<std::string> r = f(body);
-      return literal(r ? std::move(*r) : std::move(body));
-    };
-  };
   Lambdas l;
-  l.add("money", helper([](std::string_view s) { return format_money(s); }));
-  l.add("date", helper([dates](std::string_view s) { return dates->format(s, true, false); }));
-  l.add("datetime", helper([dates](std::string_view s) { return dates->format(s, true, true); }));
-  l.add("time", helper([dates](std::string_view s) { return dates->format(s, false, true); }));
-  l.add("mask", helper([](std::string_view s) { return std::optional<std::string>(mask(trim(s))); }));
-  l.add("upper", helper([](std::string_view s) { return std::optional<std::string>(change_case(s, true)); }));
-  l.add("lower",
-        helper([](std::string_view s) { return std::optional<std::string>(change_case(s, false)); }));
-  l.add("truncate", helper([](std::string_view s) { return truncate(s); }));
+  l.add_filter("money", passthrough(format_money));
+  l.add_filter("date", passthrough([dates](std::string_view s, std::string& out) {
+                 return dates->format(s, true, false, out);
+               }));
+  l.add_filter("datetime", passthrough([dates](std::string_view s, std::string& out) {
+                 return dates->format(s, true, true, out);
+               }));
+  l.add_filter("time", passthrough([dates](std::string_view s, std::string& out) {
+                 return dates->format(s, false, true, out);
+               }));
+  l.add_filter("mask", passthrough(format_mask));
+  l.add_filter("upper",
+               passthrough([](std::string_view s, std::string& out) { return format_case(s, true, out); }));
+  l.add_filter("lower",
+               passthrough([](std::string_view s, std::string& out) { return format_case(s, false, out); }));
+  l.add_filter("truncate", passthrough(format_truncate));
   return l;
 }
 

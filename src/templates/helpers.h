@@ -1,4 +1,4 @@
-// The lending helpers: section lambdas that format what their section renders to.
+// The lending helpers: filters (lambdas.h) that format what their section renders to.
 //
 //   {{#money}}{{amount}}{{/money}}          1250.5            -> K 1,250.50
 //   {{#date}}{{due_date}}{{/date}}          2025-03-12        -> 12 March 2025

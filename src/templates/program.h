@@ -15,7 +15,7 @@
 namespace comms::templates::detail {
 
 enum class Op : std::uint8_t {
-  text,      // a, b: pool span. kMultiline: a '\n' occurs before the last byte.
+  text,      // a, b: pool span. kMultiline: a '\n' occurs before the last byte. kLineStart: indent first.
   indent,    // a line of the source starts here: emit the current indentation.
   var,       // a: name index. kRaw: never escaped ({{{x}}}, {{&x}}).
   section,   // a: name, b, c: raw body span (for lambdas), d: delimiters index, e: end pc.
@@ -29,6 +29,7 @@ inline constexpr std::uint8_t kRaw = 1;
 inline constexpr std::uint8_t kMultiline = 2;
 inline constexpr std::uint8_t kStandalone = 4;
 inline constexpr std::uint8_t kDynamic = 8;
+inline constexpr std::uint8_t kLineStart = 16;
 
 struct Instr {
   Op op = Op::text;

@@ -3,6 +3,7 @@
 // The context stack and the inheritance arguments are linked lists of frames that live on the C++ stack,
 // so a render allocates nothing beyond growing `out` (and what lambdas and indented partials need).
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "templates/escape.h"
@@ -31,10 +32,71 @@ struct ArgsFrame {
 
 struct Resolved {
   const json::value* value = nullptr;
-  const Lambda* lambda = nullptr;
+  const Lambdas::Entry* lambda = nullptr;
 };
 
+// Scratch strings for filters, reused across renders on a thread so that steady-state rendering does not
+// allocate. Indexed by the nesting of filter calls on this thread (nested renders included); deeper
+// nesting than the pool uses a string of its own.
+class Scratch {
+ public:
+  Scratch() : index_(depth_++) {
+    buf_ = index_ < kPool ? &pool_[index_] : &own_;
+    buf_->clear();
+  }
+  ~Scratch() { --depth_; }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  std::string& str() { return *buf_; }
+
+ private:
+  static constexpr int kPool = 8;
+  static thread_local std::string pool_[kPool];
+  static thread_local int depth_;
+  int index_;
+  std::string* buf_;
+  std::string own_;
+};
+
+thread_local std::string Scratch::pool_[Scratch::kPool];
+thread_local int Scratch::depth_ = 0;
+
 namespace {
+
+// Numbers print as JavaScript prints them: the shortest text that reads back as the same double, in
+// fixed notation from 1e-7 to 1e21 (so 100000.0 is "100000", never "1e+05"), scientific outside.
+void append_double(std::string& out, double v) {
+  char buf[64];
+  double a = std::fabs(v);
+  if (a == 0) {
+    out += '0';
+    return;
+  }
+  // Fast path for amounts: at most six decimals, checked to read back as v.
+  static constexpr double kPow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+  for (int k = 0; k <= 6 && a < 1e15; ++k) {
+    double x = v * kPow10[k];
+    if (std::fabs(x) >= 9007199254740992.0) break;
+    double r = std::nearbyint(x);
+    if (r != x || r / kPow10[k] != v) continue;
+    long long n = static_cast<long long>(r);
+    char* end = buf + sizeof buf;
+    char* p = end;
+    unsigned long long u =
+        n < 0 ? 0ULL - static_cast<unsigned long long>(n) : static_cast<unsigned long long>(n);
+    for (int digits = 0; u > 0 || digits <= k; ++digits) {
+      if (digits == k && k > 0) *--p = '.';
+      *--p = static_cast<char>('0' + u % 10);
+      u /= 10;
+    }
+    if (n < 0) *--p = '-';
+    out.append(p, end);
+    return;
+  }
+  auto format = a >= 1e-7 && a < 1e21 ? std::chars_format::fixed : std::chars_format::scientific;
+  auto r = std::to_chars(buf, buf + sizeof buf, v, format);
+  out.append(buf, r.ptr);
+}
 
 bool truthy(const json::value& v) {
   switch (v.kind()) {
@@ -71,10 +133,10 @@ class Renderer {
       const Instr& in = code[pc];
       switch (in.op) {
         case Op::text:
-          if (indent_.empty() || !(in.flags & kMultiline)) {
+          if (indent_.empty()) {
             out_->append(pool + in.a, in.b);
           } else {
-            text_indented(pool + in.a, in.b);
+            text_indented(in.flags, pool + in.a, in.b);
           }
           ++pc;
           break;
@@ -91,7 +153,7 @@ class Renderer {
           pc = in.e;
           break;
         case Op::inverted: {
-          Resolved r = resolve(p, p.names[in.a], ctx);
+          Resolved r = resolve_section(p, p.names[in.a], ctx);
           if (!r.lambda && (!r.value || !truthy(*r.value))) run(p, pc + 1, in.e, ctx);
           pc = in.e;
           break;
@@ -155,10 +217,24 @@ class Renderer {
     std::string_view indent;
   };
 
+  // Small objects are scanned here (lengths and first bytes compared before memcmp); large ones use their
+  // hash index.
+  static const json::value* member(const json::object& o, std::string_view key) {
+    if (o.size() > 16) return o.if_contains(key);
+    for (const json::key_value_pair& kv : o) {
+      std::string_view k = kv.key();
+      if (k.size() != key.size()) continue;
+      if (key.empty() || (k[0] == key[0] && std::memcmp(k.data(), key.data(), key.size()) == 0)) {
+        return &kv.value();
+      }
+    }
+    return nullptr;
+  }
+
   static const json::value* lookup(std::string_view key, const ContextFrame* ctx) {
     for (const ContextFrame* c = ctx; c; c = c->up) {
       if (const json::object* o = c->value->if_object()) {
-        if (const json::value* v = o->if_contains(key)) return v;
+        if (const json::value* v = member(*o, key)) return v;
       }
     }
     return nullptr;
@@ -176,16 +252,25 @@ class Renderer {
     for (std::uint32_t i = 1; i < n.seg_count; ++i) {
       const json::object* o = v->if_object();
       if (!o) return {};
-      v = o->if_contains(p.str(seg[i]));
+      v = member(*o, p.str(seg[i]));
       if (!v) return {};
     }
     if (opt_.lambdas) {
       const json::object* o = v->if_object();
       if (o && o->size() == 1 && o->begin()->key() == "__lambda__" && o->begin()->value().is_string()) {
-        if (const Lambda* l = opt_.lambdas->find(o->begin()->value().get_string())) return {nullptr, l};
+        if (const Lambdas::Entry* l = opt_.lambdas->find(o->begin()->value().get_string()))
+          return {nullptr, l};
       }
     }
     return {v};
+  }
+
+  // Section and inverted tags look in the registry before the context (see lambdas.h).
+  Resolved resolve_section(const Program& p, const Name& n, const ContextFrame* ctx) const {
+    if (n.seg_count == 1 && opt_.lambdas) {
+      if (const Lambdas::Entry* e = opt_.lambdas->find(p.str(p.segs[n.first_seg]))) return {nullptr, e};
+    }
+    return resolve(p, n, ctx);
   }
 
   void note_missing(const Program& p, const Name& n) {
@@ -197,7 +282,12 @@ class Renderer {
     opt_.missing->emplace_back(s);
   }
 
-  void text_indented(const char* s, std::size_t n) {
+  void text_indented(std::uint8_t flags, const char* s, std::size_t n) {
+    if (flags & kLineStart) out_->append(indent_);
+    if (!(flags & kMultiline)) {
+      out_->append(s, n);
+      return;
+    }
     std::size_t a = 0;
     while (true) {
       const void* nl = std::memchr(s + a, '\n', n - a);
@@ -229,11 +319,9 @@ class Renderer {
         out_->append(buf, r.ptr);
         return;
       }
-      case json::kind::double_: {
-        auto r = std::to_chars(buf, buf + sizeof buf, v.get_double());
-        out_->append(buf, r.ptr);
+      case json::kind::double_:
+        append_double(*out_, v.get_double());
         return;
-      }
       case json::kind::bool_:
         out_->append(v.get_bool() ? "true" : "false");
         return;
@@ -248,7 +336,8 @@ class Renderer {
     if (r.value) {
       write_value(*r.value, in.flags & kRaw);
     } else if (r.lambda) {
-      interpolation_lambda(*r.lambda, p, ctx, in.flags & kRaw);
+      if (r.lambda->filter) return filter(r.lambda->filter, p, nullptr, ctx, in.flags & kRaw);
+      interpolation_lambda(r.lambda->lambda, p, ctx, in.flags & kRaw);
     } else {
       note_missing(p, n);
     }
@@ -257,8 +346,11 @@ class Renderer {
   void section(const Program& p, std::uint32_t pc, const ContextFrame* ctx) {
     const Instr& in = p.code[pc];
     const Name& n = p.names[in.a];
-    Resolved r = resolve(p, n, ctx);
-    if (r.lambda) return section_lambda(*r.lambda, p, pc, ctx);
+    Resolved r = resolve_section(p, n, ctx);
+    if (r.lambda) {
+      if (r.lambda->filter) return filter(r.lambda->filter, p, &in, ctx, false);
+      return section_lambda(r.lambda->lambda, p, pc, ctx);
+    }
     if (!r.value) return note_missing(p, n);
     const json::value& v = *r.value;
     if (const json::array* a = v.if_array()) {
@@ -270,6 +362,25 @@ class Renderer {
       ContextFrame c{&v, ctx};
       run(p, pc + 1, in.e, &c);
     }
+  }
+
+  // A filter: the body (if any) rendered unescaped, passed through fn, the result escaped once.
+  void filter(const Filter& fn, const Program& p, const Instr* section, const ContextFrame* ctx, bool raw) {
+    Scratch body, result;
+    if (section) {
+      Saved saved(*this);
+      out_ = &body.str();
+      escape_ = Escape::none;
+      indent_ = {};
+      std::uint32_t pc = static_cast<std::uint32_t>(section - p.code.data());
+      if (section->e == pc + 2 && p.code[pc + 1].op == Op::var) {
+        var(p, p.code[pc + 1], ctx);  // the usual {{#helper}}{{value}}{{/helper}}
+      } else {
+        run(p, pc + 1, section->e, ctx);
+      }
+    }
+    fn(body.str(), result.str());
+    append_escaped(*out_, result.str(), raw ? Escape::none : escape_);
   }
 
   // A lambda's result: literal text is escaped; a template is compiled and rendered. An interpolation's

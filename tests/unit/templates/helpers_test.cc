@@ -113,8 +113,13 @@ TEST_F(Helpers, ResultsAreEscapedPerChannelOnce) {
   EXPECT_EQ(run(en_, "{{#upper}}\"{{n}}\"{{/upper}}", data, Escape::json), R"(\"O'BRIEN & <CO>\")");
 }
 
-TEST_F(Helpers, DataWinsOverHelperNames) {
-  EXPECT_EQ(run(en_, "{{date}} {{#money}}5{{/money}}", R"({"date":"today"})"), "today K 5.00");
+TEST_F(Helpers, SectionsCallHelpersEvenWhenDataHasTheName) {
+  // Interpolation: the data wins. Section: the registered helper wins, so a payload field never turns
+  // formatting off.
+  EXPECT_EQ(run(en_, "{{date}} {{#date}}{{due}}{{/date}} {{^date}}no{{/date}}",
+                R"({"date":"today","due":"2025-03-15"})"),
+            "today 15 March 2025 ");
+  EXPECT_EQ(run(en_, "[{{money}}]", "{}"), "[]");  // a filter used as an interpolation formats ""
 }
 
 TEST_F(Helpers, RealisticSms) {

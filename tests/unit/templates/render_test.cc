@@ -59,6 +59,16 @@ TEST(Values, NumbersBooleansAndContainers) {
             "-42 18446744073709551615 1250.5 true false [] [] []");
 }
 
+TEST(Values, NumbersPrintLikeJavaScript) {
+  EXPECT_EQ(
+      render_with("{{a}} {{b}} {{c}} {{d}} {{e}} {{f}} {{g}} {{h}} {{i}} {{j}} {{k}}",
+                  R"({"a":100000.0,"b":0.1,"c":1250.5,"d":-0.0,"e":123456789.125,"f":1e21,"g":1e-8,
+                            "h":0.30000000000000004,"i":-1250.05,"j":1e20,"k":5e-7})",
+                  Escape::none),
+      "100000 0.1 1250.5 0 123456789.125 1e+21 1e-08 0.30000000000000004 -1250.05 100000000000000000000 "
+      "0.0000005");
+}
+
 TEST(Values, EmptyStringIsFalsyZeroIsTruthy) {
   EXPECT_EQ(render_with("{{#s}}S{{/s}}{{^s}}-s{{/s}} {{#z}}Z{{/z}}", R"({"s":"","z":0})", Escape::none),
             "-s Z");
@@ -164,6 +174,23 @@ TEST(Lambdas, SectionLambdaSeesRawTextAndCanRenderItsBody) {
   EXPECT_EQ(
       render(must_compile("{{#wrap}}{{a}}-{{b.c}}{{/wrap}}"), json::parse(R"({"a":"<x>","b":{"c":2}})"), o),
       "[&lt;x&gt;-2]");
+}
+
+TEST(Lambdas, FiltersGetTheRenderedBodyAndTheirResultIsEscapedOnce) {
+  Lambdas l;
+  l.add_filter("rev",
+               [](std::string_view body, std::string& out) { out.assign(body.rbegin(), body.rend()); });
+  RenderOptions o;
+  o.lambdas = &l;
+  json::value data = json::parse(R"({"a":"<b>","items":[1,2,3]})");
+  EXPECT_EQ(render(must_compile("{{#rev}}{{a}}-{{#items}}{{.}}{{/items}}{{/rev}}"), data, o),
+            "321-&gt;b&lt;");
+  // Nested filters each get their own scratch space.
+  EXPECT_EQ(render(must_compile("{{#rev}}x{{#rev}}ab{{/rev}}y{{/rev}}"), data, o), "yabx");
+  // A registry entry replaces an earlier one of the same name, whatever its kind.
+  l.add("rev", [](const LambdaCall&) { return LambdaResult{"lambda", true}; });
+  EXPECT_EQ(render(must_compile("{{#rev}}x{{/rev}}"), data, o), "lambda");
+  EXPECT_EQ(l.size(), 1u);
 }
 
 TEST(Lambdas, FailedResultTemplateRendersEmpty) {
