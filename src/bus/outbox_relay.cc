@@ -168,7 +168,9 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
           [this, &rows, &errors, i, remaining, all_done]() -> asio::awaitable<void> {
             const store::OutboxMessage& m = rows[i];
             try {
-              co_await bus.publish(m.message_type, m.payload, PublishOptions{m.id, m.correlation_id, ""});
+              // A named argument: GCC 12 destroys a braced temporary in a co_await expression twice.
+              PublishOptions options{m.id, m.correlation_id, ""};
+              co_await bus.publish(m.message_type, m.payload, std::move(options));
             } catch (const std::exception& e) {
               errors[i] = e.what();
             }

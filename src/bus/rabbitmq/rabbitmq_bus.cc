@@ -84,13 +84,13 @@ void RabbitMqBus::start() {
   consumer_ = std::make_unique<ConsumeLoop>(params_, std::move(co), metrics_, [this](Delivery&& d) {
     asio::co_spawn(io_, handle(std::move(d)), asio::detached);
   });
-  publisher_->start();
-  consumer_->start();
   log::info("bus_started", {{"bus", "rabbitmq"},
                             {"host", params_.host},
                             {"vhost", params_.vhost},
                             {"queue", options_.queue},
                             {"types", std::to_string(receiver_.types().size())}});
+  publisher_->start();
+  consumer_->start();
 }
 
 bool RabbitMqBus::connected() const {
