@@ -10,7 +10,8 @@
 // {{$block}}). See docs/templates.md for the syntax, the helpers and the escaping per channel.
 //
 // Thread safety: a Template is immutable; any number of threads may render the same Template at once.
-// compile() and render() keep no global state. Copying a Template is cheap (it shares the compiled form).
+// compile() and render() share no mutable state between threads (render() reuses per-thread scratch
+// buffers for filters). Copying a Template is cheap (it shares the compiled form).
 #pragma once
 #include <boost/json/value.hpp>
 #include <memory>
@@ -89,8 +90,7 @@ struct RenderOptions {
   Escape escape = Escape::html;
   // Resolves {{>name}} and {{<name}}. nullptr: every partial renders as empty.
   const PartialResolver* partials = nullptr;
-  // Lambdas and helpers, looked up by name when the context has no such key (and for {"__lambda__": name}
-  // values in the context). nullptr: none.
+  // Lambdas, filters and helpers by name; see lambdas.h for how a name finds one. nullptr: none.
   const Lambdas* lambdas = nullptr;
   // Strict mode: when set, the dotted names of interpolations and sections that resolved to nothing are
   // appended here, each name once, in order of first use. Inverted sections never count as missing.
