@@ -268,6 +268,34 @@ const std::vector<Key>& keys() {
        },
        [](const Config& c) { return c.secrets_key; }},
       // ---- end intake ----
+      // ---- bus (issue 4; docs/bus.md) ----
+      {"bus", "message bus: inprocess, or RabbitMQ as amqp://user:pass@host:port/vhost", true,
+       [](Config& c, const std::string& v) {
+         if (v != "inprocess" && v.rfind("amqp://", 0) != 0)
+           throw Invalid{"expected inprocess or amqp://user:pass@host:port/vhost"};
+         c.bus = v;
+       },
+       [](const Config& c) { return c.bus; }},
+      {"bus_namespace", "MassTransit namespace of the message types (exchanges are NAMESPACE:Type)", false,
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.find_first_of(": ") != std::string::npos)
+           throw Invalid{"expected a namespace such as IntelliFin.Contracts, got '" + v + "'"};
+         c.bus_namespace = v;
+       },
+       [](const Config& c) { return c.bus_namespace; }},
+      {"bus_queue", "receive endpoint: queue and exchange name (plus NAME_error and NAME_skipped)", false,
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 200) throw Invalid{"expected a queue name of 1 to 200 characters"};
+         c.bus_queue = v;
+       },
+       [](const Config& c) { return c.bus_queue; }},
+      int_key("bus_prefetch", "RabbitMQ prefetch: unacknowledged deliveries, and so concurrent handlers",
+              &Config::bus_prefetch, 1, 65535),
+      int_key("bus_retry_limit", "immediate redeliveries of a failing message before it goes to the error queue",
+              &Config::bus_retry_limit, 0, 100),
+      int_key("outbox_batch", "outbox rows the relay publishes per round", &Config::outbox_batch, 1, 10000),
+      ms_key("outbox_poll", "outbox relay poll interval when idle", &Config::outbox_poll, 10, 3'600'000),
+      // ---- end bus ----
   };
   return k;
 }

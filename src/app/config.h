@@ -95,6 +95,16 @@ struct Config {
   std::string secrets_key;  // secret: 64 hex digits sealing OTP codes at rest; empty = per-process key
   // ---- end intake ----------------------------------------------------------------------------
 
+  // ---- bus (issue 4; docs/bus.md) ------------------------------------------------------------
+  std::string bus = "inprocess";  // secret (password): inprocess | amqp://user:pass@host:port/vhost
+  std::string bus_namespace = "IntelliFin.Contracts";  // MassTransit namespace of the message types
+  std::string bus_queue = "communications";            // receive endpoint (+ _error, _skipped)
+  int bus_prefetch = 256;                              // unacked deliveries = concurrent handlers
+  int bus_retry_limit = 3;                             // immediate redeliveries before a fault
+  int outbox_batch = 100;                              // outbox rows per relay round
+  std::chrono::milliseconds outbox_poll{1000};         // relay poll when idle
+  // ---- end bus -------------------------------------------------------------------------------
+
   // Where each value came from ("default", "file", "env"), for `comms config`.
   std::map<std::string, std::string> sources;
 
