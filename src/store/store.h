@@ -58,6 +58,19 @@ struct NotificationQuery {
   int page_size = 20;          // clamped to 1..1000
 };
 
+// One user's in-app inbox (issue 6): in-app notifications addressed to
+// recipient_id that were sent (Sent or Delivered), newest first.
+struct InboxQuery {
+  std::string recipient_id;
+  bool unread_only = false;  // only read_at == 0
+  int page = 1;              // paging as in NotificationQuery
+  int page_size = 20;
+};
+
+struct InboxPage : Page<domain::Notification> {
+  std::int64_t unread = 0;  // unread rows of the whole inbox, whatever unread_only says
+};
+
 class NotificationRepository {
  public:
   virtual ~NotificationRepository() = default;
@@ -66,6 +79,7 @@ class NotificationRepository {
   virtual std::optional<domain::Notification> get(const std::string& id) = 0;
   // Writes every field of `n` where the stored version equals n.version, then
   // bumps n.version. ConflictError when the version differs or the row is gone.
+  // read_at never moves back: the stored value is kept when it is later than n.read_at.
   virtual void update(domain::Notification& n) = 0;
   // Newest first (created_at desc, id desc).
   virtual Page<domain::Notification> query(const NotificationQuery& q) = 0;
@@ -85,6 +99,13 @@ class NotificationRepository {
   virtual std::map<std::pair<domain::Channel, domain::Status>, std::int64_t> count_by_channel_status() = 0;
   // The earliest next_attempt_at of a Pending row, if any (lets the dispatcher sleep).
   virtual std::optional<Millis> next_due_at() = 0;
+  // The in-app inbox described by InboxQuery; Page::total counts the rows that match.
+  virtual InboxPage inbox(const InboxQuery& q) = 0;
+  // Sets read_at = at on the in-app notification `id` if it is still unread. True when it changed.
+  // The version is deliberately not bumped: a read must not turn the dispatcher's in-flight outcome
+  // into a conflict (a re-send), and update() never lowers read_at, so no write loses the read.
+  // Ownership is the caller's check (get() first, in the same unit of work).
+  virtual bool mark_read(const std::string& id, Millis at) = 0;
 };
 
 class RecipientRepository {

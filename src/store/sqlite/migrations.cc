@@ -152,11 +152,20 @@ CREATE TABLE workflow_history (
 CREATE INDEX workflow_history_correlation ON workflow_history (correlation_id, seq);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// Issue 6: a user's in-app inbox, newest first, and its unread part (the unread count walks only
+// unread rows).
+constexpr std::string_view kInAppInbox = R"sql(
+CREATE INDEX notifications_inbox ON notifications (recipient_id, created_at DESC) WHERE channel = 'inapp';
+CREATE INDEX notifications_inbox_unread ON notifications (recipient_id, created_at DESC)
+  WHERE channel = 'inapp' AND read_at = 0;
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "notifications_and_recipients", kNotifications},
     {2, "inbox_outbox_idempotency", kMessaging},
     {3, "dev_inbox", kDevInbox},
     {4, "preferences_and_workflows", kPreferencesWorkflows},
+    {5, "inapp_inbox", kInAppInbox},
 }};
 
 constexpr std::string_view kCreateLedger =

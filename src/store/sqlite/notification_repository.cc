@@ -50,8 +50,12 @@ const std::string& insert_sql() {
 const std::string& update_sql() {
   static const std::string sql = [] {
     std::string s = "UPDATE notifications SET ";
-    for (std::size_t i = 1; i + 1 < kColumns.size(); ++i)
-      s += std::string(kColumns[i]) + " = ?" + std::to_string(i + 1) + ", ";
+    for (std::size_t i = 1; i + 1 < kColumns.size(); ++i) {
+      const std::string param = "?" + std::to_string(i + 1);
+      // read_at only moves forward (mark_read does not bump the version).
+      s += kColumns[i] == "read_at" ? "read_at = MAX(read_at, " + param + "), "
+                                    : std::string(kColumns[i]) + " = " + param + ", ";
+    }
     return s + "version = version + 1 WHERE id = ?1 AND version = ?" + std::to_string(kVersionParam);
   }();
   return sql;
@@ -288,6 +292,40 @@ std::optional<Millis> SqliteNotifications::next_due_at() {
   Statement q(conn_, "SELECT MIN(next_attempt_at) FROM notifications WHERE status = 'Pending'");
   if (!q.step() || q.is_null(0)) return std::nullopt;
   return q.int64(0);
+}
+
+InboxPage SqliteNotifications::inbox(const InboxQuery& f) {
+  // Both statements walk a partial index of in-app rows (migration 5): the whole inbox, or only
+  // its unread rows.
+  constexpr std::string_view kInbox =
+      "WHERE recipient_id = ?1 AND channel = 'inapp' AND status IN ('Sent', 'Delivered') ";
+  constexpr std::string_view kUnread = "AND read_at = 0 ";
+  InboxPage page;
+  {
+    Statement q(conn_, "SELECT COUNT(*) FROM notifications " + std::string(kInbox) + std::string(kUnread));
+    q.bind(1, f.recipient_id);
+    if (q.step()) page.unread = q.int64(0);
+  }
+  const std::string where = std::string(kInbox) + (f.unread_only ? std::string(kUnread) : "");
+  if (f.unread_only) {
+    page.total = page.unread;
+  } else {
+    Statement q(conn_, "SELECT COUNT(*) FROM notifications " + where);
+    q.bind(1, f.recipient_id);
+    if (q.step()) page.total = q.int64(0);
+  }
+  const auto [limit, offset] = page_window(f.page, f.page_size);
+  Statement q(conn_, select_prefix() + where + "ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3");
+  q.bind(1, f.recipient_id).bind(2, limit).bind(3, offset);
+  page.items = read_all(q);
+  return page;
+}
+
+bool SqliteNotifications::mark_read(const std::string& id, Millis at) {
+  require_writable();
+  Statement q(conn_, "UPDATE notifications SET read_at = ?2 WHERE id = ?1 AND channel = 'inapp' AND read_at = 0");
+  q.bind(1, id).bind(2, at);
+  return q.run() == 1;
 }
 
 }  // namespace comms::store::sqlite

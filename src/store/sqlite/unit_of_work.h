@@ -35,6 +35,8 @@ class SqliteNotifications final : public NotificationRepository, RepositoryBase 
   std::int64_t count_due(Millis now) override;
   std::map<std::pair<domain::Channel, domain::Status>, std::int64_t> count_by_channel_status() override;
   std::optional<Millis> next_due_at() override;
+  InboxPage inbox(const InboxQuery& q) override;
+  bool mark_read(const std::string& id, Millis at) override;
 };
 
 class SqliteRecipients final : public RecipientRepository, RepositoryBase {
