@@ -145,12 +145,14 @@ function table(files) {
   const rows = [
     ['Ours_Sms', 'ours (compiled once, helpers as lambdas)', 'sms'],
     ['OursCompile_Sms', 'ours, compile + render every time', 'sms'],
+    ['OursPre_Sms', 'ours (pre-formatted values, no helper work)', 'sms'],
     ['Mstch_Sms', 'mstch 1.0.2 (pre-formatted values; parses every render)', 'sms'],
     ['mustache-sms', `mustache.js ${versions.mustache} (cached parse, lambdas)`, 'sms'],
     ['mustache-pre-sms', `mustache.js ${versions.mustache} (pre-formatted values, no helper work)`, 'sms'],
     ['handlebars-sms', `handlebars ${versions.handlebars} (precompiled, helpers)`, 'sms'],
     ['Ours_Email', 'ours (compiled once, helpers as lambdas)', 'email'],
     ['OursCompile_Email', 'ours, compile + render every time', 'email'],
+    ['OursPre_Email', 'ours (pre-formatted values, no helper work)', 'email'],
     ['Mstch_Email', 'mstch 1.0.2 (pre-formatted values; parses every render)', 'email'],
     ['mustache-email', `mustache.js ${versions.mustache} (cached parse, lambdas)`, 'email'],
     ['mustache-pre-email', `mustache.js ${versions.mustache} (pre-formatted values, no helper work)`, 'email'],
@@ -172,9 +174,11 @@ function table(files) {
     const m = best['Mstch_' + kind];
     const js = best['mustache-' + kind.toLowerCase()];
     const jsPre = best['mustache-pre-' + kind.toLowerCase()];
-    lines.push(`${kind.toLowerCase()}: ours/mstch = ${m ? (ours / m).toFixed(1) + 'x' : 'n/a'}, ` +
-               `ours/mustache.js = ${js ? (ours / js).toFixed(1) + 'x' : 'n/a'} with lambdas, ` +
-               `${jsPre ? (ours / jsPre).toFixed(1) + 'x' : 'n/a'} against pre-formatted values`);
+    const oursPre = best['OursPre_' + kind];
+    const ratio = (a, b) => (a && b ? (a / b).toFixed(1) + 'x' : 'n/a');
+    lines.push(`${kind.toLowerCase()}: ours/mstch = ${ratio(ours, m)}; ours/mustache.js = ${ratio(ours, js)} ` +
+               `(both with helpers), ${ratio(oursPre, jsPre)} (both with pre-formatted values), ` +
+               `${ratio(ours, jsPre)} (ours with helpers vs mustache.js without)`);
   }
   console.log(lines.join('\n'));
 }

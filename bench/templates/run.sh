@@ -23,7 +23,7 @@ if [[ ! -f "$build/mstch-deb/usr/lib/x86_64-linux-gnu/libmstch.a" ]]; then
     echo "warning: could not fetch libmstch-dev; the table will have no mstch rows" >&2
 fi
 if [[ ! -d "$here/node_modules/mustache" || ! -d "$here/node_modules/handlebars" ]]; then
-  npm install --prefix "$here" --no-audit --no-fund --loglevel=error >/dev/null
+  npm install --prefix "$here" --no-package-lock --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 if ! cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCOMMS_BUILD_TESTS=OFF \
@@ -38,8 +38,9 @@ bench="$build/bench_templates"
 ok=1
 for kind in sms email; do
   "$bench" --print "ours-$kind" >"$build/out-ours-$kind.txt"
-  others=("mustache-$kind" "mustache-pre-$kind" "handlebars-$kind")
-  for o in "${others[@]}"; do node "$here/bench.js" print "$o" >"$build/out-$o.txt"; done
+  "$bench" --print "ours-pre-$kind" >"$build/out-ours-pre-$kind.txt"
+  others=("ours-pre-$kind" "mustache-$kind" "mustache-pre-$kind" "handlebars-$kind")
+  for o in "${others[@]:1}"; do node "$here/bench.js" print "$o" >"$build/out-$o.txt"; done
   if "$bench" --print "mstch-$kind" >"$build/out-mstch-$kind.txt" 2>/dev/null; then others+=("mstch-$kind"); fi
   for o in "${others[@]}"; do
     if ! cmp -s "$build/out-ours-$kind.txt" "$build/out-$o.txt"; then
