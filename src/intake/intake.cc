@@ -60,6 +60,15 @@ bus::Consumer guarded(std::function<awaitable<void>(const bus::Envelope&)> f) {
   };
 }
 
+// Throws commands::Rejected (unknown_event_type) for a type outside the catalogue.
+const EventSpec& spec_of(const std::string& type) {
+  if (const EventSpec* spec = find_event(type)) return *spec;
+  std::string known;
+  for (const auto& e : catalogue()) known += (known.empty() ? "" : ", ") + std::string(e.type);
+  throw commands::Rejected(commands::Rejected::Kind::invalid, "unknown_event_type",
+                           "unknown event type '" + type + "' (known: " + known + ")");
+}
+
 }  // namespace
 
 Intake::Intake(boost::asio::io_context& io, store::Store& store, cache::Cache& cache, Rules rules,
@@ -83,42 +92,36 @@ Intake::Intake(boost::asio::io_context& io, store::Store& store, cache::Cache& c
 
 Intake::~Intake() = default;
 
-awaitable<IntakeResult> Intake::handle(std::string type, const bus::Envelope& envelope) {
-  using commands::Rejected;
-  const EventSpec* spec = find_event(type);
-  if (!spec) {
-    std::string known;
-    for (const auto& e : catalogue()) known += (known.empty() ? "" : ", ") + std::string(e.type);
-    throw Rejected(Rejected::Kind::invalid, "unknown_event_type",
-                   "unknown event type '" + type + "' (known: " + known + ")");
+void Intake::record(store::UnitOfWork& uow, const Event& ev, const Profiles& profiles, Millis now,
+                    IntakeResult& result) const {
+  result = IntakeResult{};
+  if (!uow.processed_events().add(ev.id, std::string(ev.spec->type), now)) {
+    result.duplicate = true;
+    return;
   }
-  Event ev = parse_event(*spec, envelope.message, envelope.message_id, envelope.correlation_id, sealer_);
-  const EventRules* er = rules_.for_event(spec->type);
-  const workflows::StateMachine* machine =
-      er && !er->workflow.empty() ? workflows::find_machine(er->workflow) : nullptr;
-  Profiles profiles;
-  if (er) profiles = co_await preferences_.profiles(planner_.recipients(ev, *er));
+  result.directory_updated = apply_directory(uow, ev, now);
+  const EventRules* er = rules_.for_event(ev.spec->type);
+  if (!er) return;
+  if (er->workflow.empty()) {
+    planner_.execute(uow, planner_.plan(ev, er->for_step(""), profiles, now), now, result.executed);
+    return;
+  }
+  result.workflow = er->workflow;
+  result.workflow_state =
+      engine_.start(uow, *workflows::find_machine(er->workflow), *er, ev, profiles, now, result.executed);
+}
 
+awaitable<IntakeResult> Intake::handle(std::string type, const bus::Envelope& envelope) {
+  const Event ev =
+      parse_event(spec_of(type), envelope.message, envelope.message_id, envelope.correlation_id, sealer_);
+  Profiles profiles;
+  if (const EventRules* er = rules_.for_event(type))
+    profiles = co_await preferences_.profiles(planner_.recipients(ev, *er));
   IntakeResult result;
   const Millis now = now_ms();
   co_await await_callback([&](Callback done) {
-    store_.submit_write(
-        [&](store::UnitOfWork& uow) {
-          result = IntakeResult{};
-          if (!uow.processed_events().add(ev.id, type, now)) {
-            result.duplicate = true;
-            return;
-          }
-          result.directory_updated = apply_directory(uow, ev, now);
-          if (!er) return;
-          if (machine) {
-            result.workflow = er->workflow;
-            result.workflow_state = engine_.start(uow, *machine, *er, ev, profiles, now, result.executed);
-          } else {
-            planner_.execute(uow, planner_.plan(ev, er->for_step(""), profiles, now), now, result.executed);
-          }
-        },
-        std::move(done));
+    store_.submit_write([&](store::UnitOfWork& uow) { record(uow, ev, profiles, now, result); },
+                        std::move(done));
   });
   result.event_id = ev.id;
   result.event_type = type;

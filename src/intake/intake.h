@@ -95,6 +95,10 @@ class Intake {
   void reveal_secrets(delivery::Channels& channels);
 
  private:
+  // The unit of work of one event: inbox, directory, notifications, workflow.
+  void record(store::UnitOfWork& uow, const Event& ev, const Profiles& profiles, Millis now,
+              IntakeResult& result) const;
+
   store::Store& store_;
   const Rules rules_;
   const IntakeOptions options_;

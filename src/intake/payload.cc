@@ -79,6 +79,8 @@ class Reader {
       case FieldKind::money: {
         const double d = number(f, v);
         if (d < 0) fail(f, "must not be negative");
+        // Whole amounts stay integers so that the JSON reads 15000, not 1.5E4.
+        if (std::trunc(d) == d && d < 9e15) return boost::json::value(static_cast<std::int64_t>(d));
         return boost::json::value(d);
       }
       case FieldKind::integer:
