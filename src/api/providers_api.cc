@@ -28,9 +28,9 @@ boost::json::object to_json(const delivery::ProviderSnapshot& s) {
   }
   o["breaker"] = std::move(breaker);
   boost::json::object outcomes;
-  for (const auto& [k, v] : s.outcomes) outcomes[k] = v;
+  for (const auto& [k, v] : s.outcomes) outcomes[k] = static_cast<std::int64_t>(v);
   o["sends"] = std::move(outcomes);
-  o["failovers"] = s.failovers;
+  o["failovers"] = static_cast<std::int64_t>(s.failovers);
   boost::json::object latency;
   latency["count"] = s.latency_count;
   latency["sumSeconds"] = s.latency_sum_seconds;
@@ -45,7 +45,7 @@ boost::json::object to_json(const delivery::ProviderSnapshot& s) {
   for (const auto& [cur, v] : s.cost) cost[cur] = v;
   o["cost"] = std::move(cost);
   boost::json::object alerts;
-  for (const auto& [reason, v] : s.alerts) alerts[reason] = v;
+  for (const auto& [reason, v] : s.alerts) alerts[reason] = static_cast<std::int64_t>(v);
   o["alerts"] = std::move(alerts);
   return o;
 }

@@ -190,6 +190,10 @@ TEST(Mime, TextOnlyMessageIsASinglePart) {
   EXPECT_EQ(msg.find("multipart"), std::string::npos);
   EXPECT_EQ(msg.find("Reply-To"), std::string::npos);
   EXPECT_NE(msg.find("Content-Type: text/plain; charset=UTF-8\r\n"), std::string::npos);
+  EXPECT_TRUE(msg.ends_with("\r\n\r\nThank you.\r\nK100 received.\r\n"));
+  m.text += "\n";
+  EXPECT_TRUE(build_message(m, "unused").ends_with("K100 received.\r\n")) << "no blank line added";
+  EXPECT_FALSE(build_message(m, "unused").ends_with("\r\n\r\n"));
 }
 
 TEST(Mime, BoundariesAreFreshAndSafe) {

@@ -70,6 +70,61 @@ TEST_F(SmtpProviderTest, StartTlsAuthAndConnectionReuse) {
   EXPECT_EQ(got[0].at("peer"), got[2].at("peer")) << "one SMTP session for consecutive messages";
 }
 
+// The received bytes, parsed by an independent MIME implementation (Python's email package).
+TEST_F(SmtpProviderTest, MultipartAlternativeAsAMailReaderSeesIt) {
+  test::CliPeer smtp("smtp");
+  SmtpOptions o;
+  o.url = "smtp://127.0.0.1:" + smtp["COMMS_TEST_SMTP_PORT"];
+  o.from = "IntelliFin Loans <no-reply@intellifin.co.zm>";
+  o.reply_to = "Care <care@intellifin.co.zm>";
+  SmtpProvider p(o, 5000ms);
+  auto m = mail("n-42", "mwansa@example.com");
+  m.subject = "Malipiro anu alandiridwa — zikomo kwambiri! Ndalama: K 1 250,00 ✓ " + std::string(40, 'x');
+  m.text = "Line one\n.dot line\n" + std::string(150, 'y') + "\nZikomo ✓";
+  m.html = "<p>Zikomo ✓</p>\n<p>" + std::string(150, 'z') + "</p>";
+  ASSERT_EQ(test::run_coro(p.send(m)).fault, Fault::none);
+  const auto meta = captured(smtp["COMMS_TEST_SMTP_MAIL_DIR"], 1).at(0);
+  const auto eml =
+      std::filesystem::path(smtp["COMMS_TEST_SMTP_MAIL_DIR"]) / std::string(meta.at("eml").as_string());
+  const std::string script =
+      "import email, email.policy, json, sys\n"
+      "m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n"
+      "parts = [{'type': p.get_content_type(), 'charset': p.get_content_charset(),\n"
+      "          'cte': p['Content-Transfer-Encoding'], 'content': p.get_content().replace('\\r\\n', '\\n')} "
+      "for p in m.iter_parts()]\n"
+      "print(json.dumps({'type': m.get_content_type(), 'subject': m['Subject'], 'from': m['From'],\n"
+      "  'reply_to': m['Reply-To'], 'to': m['To'], 'message_id': m['Message-ID'], 'date': m['Date'],\n"
+      "  'mime': m['MIME-Version'], 'defects': len(m.defects), 'parts': parts}))\n";
+  const auto script_file = smtp.dir() / "parse.py";
+  std::ofstream(script_file) << script;
+  FILE* f =
+      popen((std::string(test::python()) + " " + script_file.string() + " " + eml.string()).c_str(), "r");
+  ASSERT_TRUE(f);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  ASSERT_EQ(pclose(f), 0) << out;
+  const auto j = boost::json::parse(out).as_object();
+  EXPECT_EQ(j.at("type"), "multipart/alternative");
+  EXPECT_EQ(j.at("subject").as_string(), m.subject);
+  EXPECT_EQ(j.at("from"), "IntelliFin Loans <no-reply@intellifin.co.zm>");
+  EXPECT_EQ(j.at("reply_to"), "Care <care@intellifin.co.zm>");
+  EXPECT_EQ(j.at("to"), "mwansa@example.com");
+  EXPECT_EQ(j.at("message_id"), "<n-42@intellifin.co.zm>");
+  EXPECT_EQ(j.at("mime"), "1.0");
+  EXPECT_EQ(j.at("defects"), 0);
+  const auto& parts = j.at("parts").as_array();
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].at("type"), "text/plain");
+  EXPECT_EQ(parts[1].at("type"), "text/html");
+  for (const auto& part : parts) {
+    EXPECT_EQ(part.at("charset"), "utf-8");
+    EXPECT_EQ(part.at("cte"), "quoted-printable");
+  }
+  EXPECT_EQ(parts[0].at("content").as_string(), m.text);
+  EXPECT_EQ(parts[1].at("content").as_string(), m.html);
+}
+
 TEST_F(SmtpProviderTest, WrongPasswordIsPermanentWithAnAlert) {
   test::CliPeer smtp("smtp", {"--tls", "starttls", "--auth"});
   SmtpOptions o;

@@ -259,7 +259,8 @@ std::string build_message(const Mail& m, std::string_view boundary) {
     out += qp_headers;
     out += "\r\n";
     out += quoted_printable(m.text);
-    out += "\r\n";
+    // SMTP data ends with CRLF (before the final "."): add one only where the text has none.
+    if (!out.ends_with("\r\n")) out += "\r\n";
     return out;
   }
   header("Content-Type", "multipart/alternative;\r\n boundary=\"" + std::string(boundary) + "\"");
