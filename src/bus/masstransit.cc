@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/version.hpp>
@@ -89,8 +90,11 @@ std::string type_from_urn(std::string_view urn) {
 
 Envelope decode_envelope(std::string_view body, std::string_view content_type) {
   check_content_type(content_type);
+  // The parsed document is scratch: a stack buffer saves most of its allocations.
+  unsigned char scratch[16384];
+  json::monotonic_resource mr(scratch, sizeof scratch);
   boost::system::error_code ec;
-  json::value doc = json::parse(body, ec);
+  json::value doc = json::parse(body, ec, &mr);
   if (ec) throw EnvelopeError("body is not valid JSON (" + ec.message() + ")");
   const json::object* o = doc.if_object();
   if (!o) throw EnvelopeError("envelope must be a JSON object");

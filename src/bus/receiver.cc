@@ -34,7 +34,12 @@ std::chrono::milliseconds retry_delay(int attempt) {
 }  // namespace
 
 void Receiver::subscribe(const std::string& type, Consumer consumer) {
-  consumers_[type] = std::move(consumer);
+  consumers_.erase(type);
+  const std::string label = metrics_.type_label(type);
+  const std::string_view l[] = {label};
+  consumers_.emplace(
+      type, Route{std::move(consumer), label, metrics_.consumed.labels(l), metrics_.acked.labels(l),
+                  metrics_.faulted.labels(l), metrics_.retries.labels(l), metrics_.handle_seconds.labels(l)});
 }
 
 std::vector<std::string> Receiver::types() const {
@@ -52,17 +57,17 @@ Verdict Receiver::undecodable(const std::string& error, const std::string& messa
 
 asio::awaitable<Verdict> Receiver::handle(const Envelope& e) const {
   const auto started = std::chrono::steady_clock::now();
-  const Consumer* consumer = nullptr;
+  const Route* route = nullptr;
   std::string type;
   for (const auto& urn : e.message_type) {
     std::string t = type_from_urn(urn);
     if (auto it = consumers_.find(t); it != consumers_.end()) {
-      consumer = &it->second;
+      route = &it->second;
       type = std::move(t);
       break;
     }
   }
-  if (!consumer) {
+  if (!route) {
     const std::string first = e.type_name();
     const std::string label = metrics_.type_label(first);
     metrics_.consumed.labels({label}).inc();
@@ -71,19 +76,18 @@ asio::awaitable<Verdict> Receiver::handle(const Envelope& e) const {
     co_return Verdict{Verdict::Kind::skip, first, "no consumer for " + first, "", 0};
   }
 
-  const std::string label = metrics_.type_label(type);
-  metrics_.consumed.labels({label}).inc();
+  route->consumed.inc();
   Verdict v{Verdict::Kind::fault, type, "", "", 0};
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) {
-      metrics_.retries.labels({label}).inc();
+      route->retries.inc();
       asio::steady_timer timer(co_await asio::this_coro::executor, retry_delay(attempt));
       co_await timer.async_wait(asio::use_awaitable);
     }
     v.retries = attempt;
     bool transient = false;
     try {
-      HandleResult r = co_await (*consumer)(e);
+      HandleResult r = co_await route->consumer(e);
       if (r.outcome == Outcome::done) {
         v.kind = Verdict::Kind::ack;
         break;
@@ -107,11 +111,11 @@ asio::awaitable<Verdict> Receiver::handle(const Envelope& e) const {
   }
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  metrics_.handle_seconds.labels({label}).observe(seconds);
+  route->seconds.observe(seconds);
   if (v.kind == Verdict::Kind::ack) {
-    metrics_.acked.labels({label}).inc();
+    route->acked.inc();
   } else {
-    metrics_.faulted.labels({label}).inc();
+    route->faulted.inc();
     log::warn("bus_message_faulted", {{"type", type},
                                       {"message_id", e.message_id},
                                       {"retries", std::to_string(v.retries)},

@@ -51,7 +51,17 @@ class Receiver {
  private:
   BusMetrics& metrics_;
   const int retry_limit_;
-  std::map<std::string, Consumer, std::less<>> consumers_;
+  // A subscribed type's series, looked up once (hot path).
+  struct Route {
+    Consumer consumer;
+    std::string label;
+    metrics::Counter& consumed;
+    metrics::Counter& acked;
+    metrics::Counter& faulted;
+    metrics::Counter& retries;
+    metrics::Histogram& seconds;
+  };
+  std::map<std::string, Route, std::less<>> consumers_;
 };
 
 }  // namespace comms::bus

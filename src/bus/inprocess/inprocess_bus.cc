@@ -61,11 +61,11 @@ asio::awaitable<void> InProcessBus::publish(const std::string& type, const std::
 
 asio::awaitable<Verdict> InProcessBus::deliver(Envelope envelope) {
   if (stopped_) throw PublishError("bus stopped");
-  ++in_flight_;
-  struct Leave {
-    std::atomic<int>& n;
-    ~Leave() { --n; }
-  } leave{in_flight_};
+  struct InFlight {
+    std::shared_ptr<std::atomic<int>> n;
+    ~InFlight() { --*n; }
+  } guard{in_flight_};
+  ++*in_flight_;
   co_return co_await asio::co_spawn(io_, run(std::move(envelope)), asio::use_awaitable);
 }
 
@@ -99,12 +99,12 @@ asio::awaitable<void> InProcessBus::stop(std::chrono::milliseconds timeout) {
   stopped_ = true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (*in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(5));
     co_await timer.async_wait(asio::use_awaitable);
   }
   metrics_.connected.labels({"inprocess"}).set(0);
-  log::info("bus_stopped", {{"bus", "inprocess"}, {"abandoned", std::to_string(in_flight_.load())}});
+  log::info("bus_stopped", {{"bus", "inprocess"}, {"abandoned", std::to_string(in_flight_->load())}});
 }
 
 }  // namespace comms::bus

@@ -80,7 +80,8 @@ class InProcessBus : public MessageBus {
   Receiver receiver_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
-  std::atomic<int> in_flight_{0};
+  // Shared with handler frames, which may outlive the bus when the io_context is torn down.
+  std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
   mutable std::mutex mu_;
   std::deque<DeadLetter> dead_;  // guarded by mu_
 };

@@ -45,11 +45,14 @@ void ConsumeLoop::start() {
 }
 
 void ConsumeLoop::ack(std::uint64_t generation, std::uint64_t tag) {
+  bool first;
   {
     std::lock_guard lock(mu_);
+    first = acks_.empty();
     acks_.emplace_back(generation, tag);
   }
-  wake_.notify();
+  // The loop drains the eventfd before it takes the acks, so one wake-up per batch is enough.
+  if (first) wake_.notify();
 }
 
 void ConsumeLoop::cancel() {

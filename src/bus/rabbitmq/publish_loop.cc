@@ -54,18 +54,22 @@ void PublishLoop::start() {
 }
 
 void PublishLoop::publish(PublishRequest r) {
+  bool first = false, refused = false;
   {
     std::lock_guard lock(mu_);
-    if (!closing_) {
+    if (closing_) {
+      refused = true;
+    } else {
+      first = queue_.empty();
       queue_.push_back(std::move(r));
-      r.done = nullptr;
     }
   }
-  if (r.done) {
+  if (refused) {
     complete(r, metrics_, "bus stopped");
     return;
   }
-  wake_.notify();
+  // The loop drains the eventfd before it takes the queue, so one wake-up per batch is enough.
+  if (first) wake_.notify();
 }
 
 void PublishLoop::close(std::chrono::milliseconds drain, std::function<void()> closed) {

@@ -1,0 +1,4 @@
+# bench_bus: RabbitMQ consume throughput of the bus against a plain rabbitmq-c no-op
+# consumer on the same broker (bench/bus/run.sh).
+add_executable(bench_bus ${CMAKE_SOURCE_DIR}/bench/bus/bus_bench.cc)
+target_link_libraries(bench_bus PRIVATE comms_bus)
