@@ -36,6 +36,10 @@ ProviderRoute route(std::shared_ptr<Provider> p, domain::Channel channel, int pr
 
 }  // namespace
 
+void Providers::stop() const {
+  for (const auto& p : providers) p->stop();
+}
+
 Providers build_providers(const ProvidersOptions& o, metrics::Registry& registry, store::Store& store) {
   check(o);
   Providers out;
@@ -56,6 +60,8 @@ Providers build_providers(const ProvidersOptions& o, metrics::Registry& registry
     email.push_back(route(std::make_shared<SmtpProvider>(o.smtp, o.timeout), domain::Channel::email, 1, o,
                           registry, *out.monitor));
   }
+  for (const auto* routes : {&sms, &email})
+    for (const auto& r : *routes) out.providers.push_back(r.provider);
   if (!sms.empty())
     out.channels[domain::Channel::sms] = std::make_shared<ProviderRouter>(domain::Channel::sms, sms);
   if (!email.empty())

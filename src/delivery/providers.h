@@ -14,6 +14,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "delivery/channel.h"
 #include "delivery/resilience/provider_stats.h"
@@ -80,10 +81,18 @@ struct ProvidersOptions {
   DevInboxMode dev_inbox = DevInboxMode::automatic;
 };
 
+class Provider;
+
 struct Providers {
-  Channels channels;                         // for the Dispatcher
-  std::shared_ptr<ProviderMonitor> monitor;  // for GET /api/v1/providers
-  bool dev_inbox_used = false;               // some channel delivers to the dev inbox
+  Channels channels;                                 // for the Dispatcher
+  std::shared_ptr<ProviderMonitor> monitor;          // for GET /api/v1/providers
+  bool dev_inbox_used = false;                       // some channel delivers to the dev inbox
+  std::vector<std::shared_ptr<Provider>> providers;  // every real provider, for stop()
+
+  // At shutdown, after the I/O threads have returned and before the io_context is destroyed: queued
+  // sends complete as "not sent", sends in flight are waited for (each bounded by the provider
+  // timeout), the worker threads end. Idempotent.
+  void stop() const;
 };
 
 // Throws std::invalid_argument naming the COMMS_* key when options are inconsistent

@@ -23,8 +23,14 @@ Bulkhead::Bulkhead(std::string name, int threads) : name_(std::move(name)) {
 }
 
 Bulkhead::~Bulkhead() {
+  join();
+}
+
+void Bulkhead::join() {
   stop();
-  for (auto& t : workers_) t.join();
+  std::call_once(joined_, [this] {
+    for (auto& t : workers_) t.join();
+  });
 }
 
 void Bulkhead::post(Job job, TimePoint not_before) {

@@ -41,6 +41,8 @@ class Bulkhead {
   // Refuses new jobs and cancels queued ones (each is called with nullptr, on
   // the calling thread). Does not wait for running jobs. Idempotent.
   void stop();
+  // stop(), then waits for the running jobs and the threads. Not from a job. Idempotent.
+  void join();
 
   int threads() const { return static_cast<int>(workers_.size()); }
   std::size_t queued() const;
@@ -63,6 +65,7 @@ class Bulkhead {
   std::uint64_t seq_ = 0;                                               // guarded by mu_
   bool stopping_ = false;                                               // guarded by mu_
   std::vector<std::thread> workers_;
+  std::once_flag joined_;
 };
 
 // curl_global_init, once per process (thread-safe).

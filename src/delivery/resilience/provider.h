@@ -46,6 +46,10 @@ class Provider {
   // Never throws for provider errors: they are results. Completes within the
   // provider's configured timeout (plus its queue wait, bounded the same way).
   virtual boost::asio::awaitable<ProviderResult> send(const Outgoing& message) = 0;
+  // Shutdown: queued sends complete at once as "not sent" and calls in flight are waited for
+  // (each bounded by its timeout); later sends fail as "not sent". Blocking and idempotent; call it
+  // from the owner's thread, never from an I/O thread that a send is waiting on.
+  virtual void stop() = 0;
 };
 
 }  // namespace comms::delivery

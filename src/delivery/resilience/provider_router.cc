@@ -40,6 +40,9 @@ boost::asio::awaitable<SendResult> ProviderRouter::send(const Outgoing& message)
     ProviderResult r = co_await route.provider->send(message);
     route.stats->record(r, std::chrono::steady_clock::now() - start);
     r.result.provider = name;
+    if (!r.alert.empty()) {
+      log::error("provider_alert", {{"provider", name}, {"reason", r.alert}, {"error", r.result.error}});
+    }
     switch (r.fault) {
       case Fault::none:
         route.breaker->on_success(permit);

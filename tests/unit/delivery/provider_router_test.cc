@@ -29,6 +29,7 @@ class ScriptedProvider : public Provider {
     }
     co_return ProviderResult::failed(f, name_, name_ + " says " + std::string(to_string(f)));
   }
+  void stop() override {}
   std::vector<std::string> calls;
 
  private:

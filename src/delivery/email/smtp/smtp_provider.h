@@ -22,6 +22,7 @@ class SmtpProvider : public Provider {
   SmtpProvider(SmtpOptions options, std::chrono::milliseconds timeout);
   const std::string& name() const override { return name_; }
   boost::asio::awaitable<ProviderResult> send(const Outgoing& message) override;
+  void stop() override { pool_.join(); }
 
  private:
   ProviderResult deliver(CURL* handle, const Outgoing& message);

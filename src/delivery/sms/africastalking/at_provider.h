@@ -36,6 +36,7 @@ class AfricasTalkingProvider : public Provider {
 
   const std::string& name() const override { return name_; }
   boost::asio::awaitable<ProviderResult> send(const Outgoing& message) override;
+  void stop() override { pool_.join(); }
 
  private:
   struct Slot;

@@ -20,6 +20,7 @@ class KannelProvider : public Provider {
   KannelProvider(KannelOptions options, std::chrono::milliseconds timeout);
   const std::string& name() const override { return name_; }
   boost::asio::awaitable<ProviderResult> send(const Outgoing& message) override;
+  void stop() override { pool_.join(); }
 
  private:
   ProviderResult deliver(CURL* handle, const Outgoing& message);
