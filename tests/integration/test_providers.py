@@ -35,7 +35,15 @@ def kannel_env(kannel, **over):
 
 
 def start(env):
-    return CommsServer(env=env).start()
+    return wired(CommsServer(env=env).start())
+
+
+def wired(srv):
+    """Fails clearly while `comms serve` does not build the providers (docs/providers.md, Wiring)."""
+    if srv.request("GET", "/api/v1/providers").status_code == 404:
+        srv.stop()
+        pytest.fail("comms serve does not wire the delivery providers (see docs/providers.md, 'Wiring')")
+    return srv
 
 
 def tokens_of(srv):
@@ -220,7 +228,7 @@ def test_sms_via_kannel_with_delivery_reports(kannel):
     srv = CommsServer(env={})  # picks its port first: Kannel must know where to call back
     srv.env.update(kannel_env(kannel, COMMS_KANNEL_DLR_URL=srv.base,
                               COMMS_KANNEL_CALLBACK_TOKEN=KANNEL_CALLBACK_TOKEN))
-    srv.start()
+    wired(srv.start())
     try:
         t = tokens_of(srv)
         nid = send_sms(srv, t["service"], "+260977654321", "Kannel says hello")
