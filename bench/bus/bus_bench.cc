@@ -6,9 +6,10 @@
 //   bench_bus reference URL QUEUE COUNT PREFETCH ACK_EVERY
 //                                             consume COUNT with basic.consume; ACK_EVERY 1: one basic.ack
 //                                             per message (a plain consumer); N: one multiple-ack per N
-//   bench_bus bus URL QUEUE COUNT PREFETCH NS TYPE THREADS
+//   bench_bus bus URL QUEUE COUNT PREFETCH NS TYPE THREADS [HANDLER_MS]
 //                                             consume COUNT through RabbitMqBus (envelope decoded,
-//                                             no-op consumer, acks after the handler), THREADS I/O threads
+//                                             acks after the handler), THREADS I/O threads; the handler
+//                                             is a no-op, or waits HANDLER_MS (a commit's latency)
 //
 // Rates are measured from the first delivery to the COUNT-th.
 #include <amqp.h>
@@ -19,6 +20,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -128,7 +132,7 @@ int reference(const std::string& url, const std::string& queue, int count, int p
 }
 
 int through_bus(const std::string& url, const std::string& queue, int count, int prefetch,
-                const std::string& ns, const std::string& type, int threads) {
+                const std::string& ns, const std::string& type, int threads, int handler_ms) {
   asio::io_context io;
   auto work = asio::make_work_guard(io);
   metrics::Registry registry;
@@ -141,6 +145,10 @@ int through_bus(const std::string& url, const std::string& queue, int count, int
   std::atomic<int> handled{0};
   std::atomic<std::int64_t> first_ns{0}, last_ns{0};
   b->subscribe(type, [&](const bus::Envelope&) -> asio::awaitable<bus::HandleResult> {
+    if (handler_ms > 0) {
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(handler_ms));
+      co_await t.async_wait(asio::use_awaitable);
+    }
     const auto now = Clock::now().time_since_epoch().count();
     std::int64_t zero = 0;
     first_ns.compare_exchange_strong(zero, now);
@@ -171,8 +179,9 @@ int main(int argc, char** argv) {
     if (a.size() == 6 && a[0] == "fill") return fill(a[1], a[2], std::stoi(a[3]), a[4], a[5]);
     if (a.size() == 6 && a[0] == "reference")
       return reference(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]), std::max(1, std::stoi(a[5])));
-    if (a.size() == 8 && a[0] == "bus")
-      return through_bus(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]), a[5], a[6], std::stoi(a[7]));
+    if ((a.size() == 8 || a.size() == 9) && a[0] == "bus")
+      return through_bus(a[1], a[2], std::stoi(a[3]), std::stoi(a[4]), a[5], a[6], std::stoi(a[7]),
+                         a.size() == 9 ? std::stoi(a[8]) : 0);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_bus: %s\n", e.what());
     return 1;

@@ -26,6 +26,8 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 50000
 PREFETCHES = [int(p) for p in sys.argv[3:]] or [32, 128, 256, 1024]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 THREADS = os.environ.get("BENCH_THREADS", "2")
+# A handler that waits this long stands in for one that commits to the database.
+HANDLER_MS = int(os.environ.get("BENCH_HANDLER_MS", "5"))
 NS, TYPE = "IntelliFin.Contracts", "LoanApplicationCreated"
 
 
@@ -46,8 +48,8 @@ def reference(url: str, prefetch: int, ack_every: int = 1) -> float:
     return run("reference", url, fresh_queue(url), N, prefetch, ack_every)["rate"]
 
 
-def bus(url: str, prefetch: int) -> float:
-    return run("bus", url, fresh_queue(url), N, prefetch, NS, TYPE, THREADS)["rate"]
+def bus(url: str, prefetch: int, handler_ms: int = 0) -> float:
+    return run("bus", url, fresh_queue(url), N, prefetch, NS, TYPE, THREADS, handler_ms)["rate"]
 
 
 def main():
@@ -56,17 +58,19 @@ def main():
         size = run("fill", broker.url, "bench-size", 1, NS, TYPE)["avg_bytes"]
         print(f"{N} persistent envelopes of ~{size} bytes per run, {ROUNDS} rounds (ABAB), "
               f"bus on {THREADS} I/O threads; RabbitMQ {broker.ctl('version').strip()}\n")
-        print("| prefetch | reference, ack each (msg/s) | reference, multiple-ack (msg/s) | bus (msg/s) "
-              "| bus / ack each | bus / multiple-ack |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print(f"| prefetch | reference, ack each (msg/s) | reference, multiple-ack (msg/s) | bus (msg/s) "
+              f"| bus / ack each | bus / multiple-ack | bus, {HANDLER_MS} ms handler (msg/s) |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         for prefetch in PREFETCHES:
-            plain, batched, ours = [], [], []
+            plain, batched, ours, slow = [], [], [], []
             for _ in range(ROUNDS):
                 plain.append(reference(broker.url, prefetch))
                 batched.append(reference(broker.url, prefetch, max(1, prefetch // 4)))
                 ours.append(bus(broker.url, prefetch))
-            p, m, b = (statistics.median(x) for x in (plain, batched, ours))
-            print(f"| {prefetch} | {p:,.0f} | {m:,.0f} | {b:,.0f} | {b / p:.2f} | {b / m:.2f} |", flush=True)
+                slow.append(bus(broker.url, prefetch, HANDLER_MS))
+            p, m, b, s = (statistics.median(x) for x in (plain, batched, ours, slow))
+            print(f"| {prefetch} | {p:,.0f} | {m:,.0f} | {b:,.0f} | {b / p:.2f} | {b / m:.2f} | {s:,.0f} |",
+                  flush=True)
     finally:
         broker.close()
 

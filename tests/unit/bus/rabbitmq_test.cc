@@ -301,6 +301,7 @@ TEST_F(HarnessOutbox, Run) {
   metrics::Registry registry;
   const BusOptions o = options_from_env();
   const int count = std::stoi(env("COMMS_TEST_BUS_COUNT", "100"));
+  const int rate = std::stoi(env("COMMS_TEST_BUS_RATE", "0"));  // rows/s written while relaying; 0: all first
   const auto types = split(env("COMMS_TEST_BUS_TYPES", "NotificationSent,NotificationDelivered"));
   const auto dir = std::filesystem::temp_directory_path() / ("comms-outbox-harness-" + new_uuid());
   store::StoreOptions so;
@@ -308,19 +309,22 @@ TEST_F(HarnessOutbox, Run) {
   so.synchronous_full = false;
   auto store = store::open_store(so);
   store->migrate();
-  json::array ids;
-  store::write_sync(*store, [&](store::UnitOfWork& uow) {
-    for (int i = 0; i < count; ++i) {
-      store::OutboxMessage m;
-      m.id = new_uuid();
-      m.message_type = types[static_cast<std::size_t>(i) % types.size()];
-      m.payload = R"({"n":)" + std::to_string(i) + "}";
-      m.correlation_id = "corr-" + std::to_string(i);
-      m.created_at = now_ms();
-      uow.outbox().add(m);
-      ids.emplace_back(m.id);
-    }
-  });
+  json::array ids;  // in seq order: one writer
+  const auto write_rows = [&](int from, int to) {
+    store::write_sync(*store, [&](store::UnitOfWork& uow) {
+      for (int i = from; i < to; ++i) {
+        store::OutboxMessage m;
+        m.id = new_uuid();
+        m.message_type = types[static_cast<std::size_t>(i) % types.size()];
+        m.payload = R"({"n":)" + std::to_string(i) + "}";
+        m.correlation_id = "corr-" + std::to_string(i);
+        m.created_at = now_ms();
+        uow.outbox().add(m);
+        ids.emplace_back(m.id);
+      }
+    });
+  };
+  if (rate == 0) write_rows(0, count);
   auto bus = make_bus(o, rt.io, registry);
   bus->start();
   OutboxOptions oo;
@@ -328,6 +332,15 @@ TEST_F(HarnessOutbox, Run) {
   oo.poll = 50ms;
   OutboxRelay relay(rt.io, *store, *bus, registry, oo);
   relay.start();
+  if (rate > 0) {
+    // A chunk every 20 ms, as a dispatcher would commit outcomes, waking the relay each time.
+    const int chunk = std::max(1, rate / 50);
+    for (int i = 0; i < count; i += chunk) {
+      write_rows(i, std::min(count, i + chunk));
+      relay.wake();
+      std::this_thread::sleep_for(20ms);
+    }
+  }
   const bool all = wait_until(
       [&] {
         std::size_t left = 0;
