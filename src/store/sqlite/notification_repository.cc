@@ -323,7 +323,8 @@ InboxPage SqliteNotifications::inbox(const InboxQuery& f) {
 
 bool SqliteNotifications::mark_read(const std::string& id, Millis at) {
   require_writable();
-  Statement q(conn_, "UPDATE notifications SET read_at = ?2 WHERE id = ?1 AND channel = 'inapp' AND read_at = 0");
+  Statement q(conn_,
+              "UPDATE notifications SET read_at = ?2 WHERE id = ?1 AND channel = 'inapp' AND read_at = 0");
   q.bind(1, id).bind(2, at);
   return q.run() == 1;
 }
