@@ -191,6 +191,17 @@ def drain(broker, name: str, expect: int, timeout: float = 30) -> list[tuple]:
 
 # ---------------------------------------------------------------------------------------------
 
+def test_gtest_broker_suite(rabbitmq):
+    """The self-contained RabbitMqTest.* cases in unit_bus, which need only a broker URL."""
+    if not os.path.exists(UNIT_BUS):
+        pytest.fail(f"{UNIT_BUS} is missing: build the unit_bus target")
+    env = dict(os.environ, COMMS_TEST_AMQP_URL=rabbitmq.url)
+    out = subprocess.run([UNIT_BUS, "--gtest_filter=RabbitMq*"], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    assert "SKIPPED" not in out.stdout
+
+
 def test_topology_is_declared_as_masstransit_declares_it(rabbitmq, names, harnesses):
     ns, q = names["ns"], names["queue"]
     h = start(harnesses, "consume", rabbitmq, ns=ns, queue=q, types="LoanApplicationCreated,PaymentReceived",
