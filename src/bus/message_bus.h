@@ -16,6 +16,8 @@
 //
 // Thread-safety: subscribe() before start(); publish() from any thread or
 // coroutine after start(); stop() once. connected() from any thread.
+// Lifetime: the io_context must outlive the bus; destroy the bus after stop()
+// completed or after the io_context stopped running.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -100,8 +102,9 @@ class MessageBus {
 
   // Publishes `message_json` (a JSON object) as message type `type` (exchange
   // "<namespace>:<type>" on RabbitMQ) in the MassTransit envelope. Completes
-  // when the broker confirmed it (in-process: when every local consumer of
-  // the type finished with it); throws PublishError when it could not.
+  // when the broker confirmed it (in-process: when the local consumer of the
+  // type finished with it); throws PublishError when it could not, and
+  // std::invalid_argument when `message_json` is not a JSON object.
   // Publishes are put on the wire in the order they were called.
   virtual boost::asio::awaitable<void> publish(const std::string& type, const std::string& message_json,
                                                PublishOptions options) = 0;
