@@ -107,8 +107,10 @@ void Intake::record(store::UnitOfWork& uow, const Event& ev, const Profiles& pro
     return;
   }
   result.workflow = er->workflow;
-  result.workflow_state =
+  const auto started =
       engine_.start(uow, *workflows::find_machine(er->workflow), *er, ev, profiles, now, result.executed);
+  result.workflow_state = started.state;
+  result.workflow_wake_at = started.wake_at;
 }
 
 awaitable<IntakeResult> Intake::handle(std::string type, const bus::Envelope& envelope) {
@@ -127,7 +129,7 @@ awaitable<IntakeResult> Intake::handle(std::string type, const bus::Envelope& en
   result.event_type = type;
   result.correlation_id = ev.correlation_id;
   if (!result.executed.created.empty() && wake_dispatcher_) wake_dispatcher_();
-  if (!result.workflow_state.empty()) engine_.wake();
+  if (result.workflow_wake_at != 0) engine_.wake();
   log::info("event_consumed", {{"event_id", ev.id},
                                {"type", type},
                                {"duplicate", result.duplicate ? "true" : "false"},

@@ -58,6 +58,7 @@ struct IntakeResult {
   bool directory_updated = false;  // a recipient was created or changed
   std::string workflow;            // the workflow the event's rules name, if any
   std::string workflow_state;      // its state after this event; "" if it already existed
+  Millis workflow_wake_at = 0;     // the timeout the new workflow armed; 0 = none
   Executed executed;               // notifications created and skipped
 };
 

@@ -141,7 +141,9 @@ struct WorkflowEngine::Impl : std::enable_shared_from_this<Impl> {
              Executed& out, bool insert) const {
     auto steps = steps_of(w);
     json::object flags = parse_object(w.flags);
-    for (int round = 0; round < 8 && d.handled; ++round) {
+    // Step-skipped decisions can chain; the built-in machines chain at most once.
+    constexpr int kMaxChained = 8;
+    for (int round = 0; round < kMaxChained && d.handled; ++round) {
       const std::string from = w.current_state;
       json::array created_ids;
       Millis due = now;
@@ -248,7 +250,9 @@ struct WorkflowEngine::Impl : std::enable_shared_from_this<Impl> {
 
   awaitable<void> fire(std::string correlation_id) {
     const Millis now = now_ms();
+    bool armed = false;
     co_await with_retries(correlation_id, [&](store::UnitOfWork& uow, Loaded& l, Executed& out) {
+      armed = false;
       auto cur = uow.workflows().get(correlation_id);
       if (!cur || cur->completed_at != 0 || cur->wake_at == 0 || cur->wake_at > now) return;
       check_version(*cur, l.instance);
@@ -260,12 +264,10 @@ struct WorkflowEngine::Impl : std::enable_shared_from_this<Impl> {
         return;
       }
       apply(uow, *l.machine, *l.rules, l.event, *cur, std::move(d), "Timeout", l.profiles, now, out, false);
+      armed = cur->wake_at != 0;
     });
-    arm_if_needed();
+    if (armed) wake();  // the scheduler may be sleeping past the new timeout
   }
-
-  // The scheduler sleeps until the earliest timeout; a transition may have armed a new one.
-  void arm_if_needed() { wake(); }
 
   awaitable<void> idle(std::chrono::milliseconds delay) {
     if (woken || stopping) {
@@ -321,8 +323,9 @@ WorkflowEngine::WorkflowEngine(asio::io_context& io, store::Store& store, const 
 
 WorkflowEngine::~WorkflowEngine() = default;
 
-std::string WorkflowEngine::start(store::UnitOfWork& uow, const StateMachine& machine, const EventRules& er,
-                                  const Event& e, const Profiles& profiles, Millis now, Executed& out) const {
+WorkflowEngine::Started WorkflowEngine::start(store::UnitOfWork& uow, const StateMachine& machine,
+                                              const EventRules& er, const Event& e, const Profiles& profiles,
+                                              Millis now, Executed& out) const {
   if (uow.workflows().get(e.correlation_id)) return {};
   store::WorkflowInstance w;
   w.correlation_id = e.correlation_id;
@@ -335,7 +338,7 @@ std::string WorkflowEngine::start(store::UnitOfWork& uow, const StateMachine& ma
   w.updated_at = now;
   impl_->apply(uow, machine, er, e, w, machine.start(impl_->options.machine), w.event_type, profiles, now,
                out, true);
-  return w.current_state;
+  return Started{w.current_state, w.wake_at};
 }
 
 awaitable<bus::HandleResult> WorkflowEngine::on_notification_event(Trigger::Kind kind,
@@ -353,7 +356,9 @@ awaitable<bus::HandleResult> WorkflowEngine::on_notification_event(Trigger::Kind
                                    : env.message_id;
   const Millis now = now_ms();
   auto& impl = *impl_;
+  bool armed = false;
   co_await impl.with_retries(correlation_id, [&](store::UnitOfWork& uow, Impl::Loaded& l, Executed& out) {
+    armed = false;
     auto cur = uow.workflows().get(correlation_id);
     if (!cur || cur->completed_at != 0) return;
     const std::string step = step_of(*cur, notification_id);
@@ -364,8 +369,9 @@ awaitable<bus::HandleResult> WorkflowEngine::on_notification_event(Trigger::Kind
     if (!d.handled) return;
     impl.apply(uow, *l.machine, *l.rules, l.event, *cur, std::move(d),
                std::string(workflows::to_string(kind)), l.profiles, now, out, false);
+    armed = cur->wake_at != 0;
   });
-  impl.arm_if_needed();
+  if (armed) impl.wake();  // the scheduler may be sleeping past the new timeout
   co_return bus::HandleResult{};
 }
 

@@ -46,13 +46,17 @@ class WorkflowEngine {
                  PreferenceService& profiles, WorkflowOptions options, std::function<void()> wake_dispatcher);
   ~WorkflowEngine();
 
+  struct Started {
+    std::string state;   // "" when an instance with the correlation id already exists
+    Millis wake_at = 0;  // the timeout it armed; 0 = none
+  };
   // Inside the caller's unit of work: creates the instance for `e` (correlated
-  // by e.correlation_id) and applies the machine's start decision. Returns the
-  // new state, or "" when an instance with that correlation id already exists
-  // (the event then starts nothing, as a MassTransit saga ignores a second
-  // initial event).
-  std::string start(store::UnitOfWork& uow, const workflows::StateMachine& machine, const EventRules& rules,
-                    const Event& e, const Profiles& profiles, Millis now, Executed& out) const;
+  // by e.correlation_id) and applies the machine's start decision. An existing
+  // instance with that correlation id makes the event start nothing, as a
+  // MassTransit saga ignores a second initial event. Call wake() after the
+  // commit when a timeout was armed.
+  Started start(store::UnitOfWork& uow, const workflows::StateMachine& machine, const EventRules& rules,
+                const Event& e, const Profiles& profiles, Millis now, Executed& out) const;
 
   // The bus consumer for NotificationSent / NotificationFailed.
   boost::asio::awaitable<bus::HandleResult> on_notification_event(workflows::Trigger::Kind kind,

@@ -48,88 +48,66 @@ TEST(Rules, ParsesAValidRule) {
   EXPECT_EQ(rules.for_event("OtpRequested"), nullptr);
 }
 
+// A rules file with one event whose notifications are `rules` (JSON array text), and `extra` keys.
+std::string file(std::string_view event, std::string_view rules, std::string_view extra = "") {
+  return R"({"events": {")" + std::string(event) + R"(": {)" + std::string(extra) + R"("notifications": [)" +
+         std::string(rules) + "]}}}";
+}
+
+// A rule for `event` with a valid template, channel and recipient, plus `extra` keys.
+std::string rule(std::string_view extra, std::string_view channels = R"(["sms"])",
+                 std::string_view recipients = R"(["customer"])") {
+  return R"({"template": {"category": "c", "name": "n"}, "channels": )" + std::string(channels) +
+         R"(, "recipients": )" + std::string(recipients) + (extra.empty() ? "" : ", ") + std::string(extra) +
+         "}";
+}
+
+bool mentions(std::string_view json, std::string_view needle) {
+  const auto e = error_of(json);
+  if (e.find(needle) != std::string::npos) return true;
+  ADD_FAILURE() << "error '" << e << "' does not mention '" << needle << "'";
+  return false;
+}
+
 TEST(Rules, ErrorsNameTheFileAndTheRule) {
-  EXPECT_NE(error_of("{").find("rules.json: invalid JSON"), std::string::npos);
-  EXPECT_NE(error_of(R"({"events": {"LoanExploded": {"notifications": []}}})")
-                .find("rules.json: events.LoanExploded: unknown event type 'LoanExploded'"),
-            std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"channels": ["sms"], "recipients": ["customer"]}]}}})")
-          .find("events.PaymentReceived.notifications[0]: missing 'template'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"template": {"category": "c"}, "channels": ["sms"], "recipients": ["customer"]}]}}})")
-          .find("notifications[0].template: missing 'name'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"template": {"category": "c", "name": "n"}, "channels": ["sms", "fax"], "recipients": ["customer"]}]}}})")
-          .find("notifications[0].channels[1]: unknown channel 'fax'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"template": {"category": "c", "name": "n"}, "channels": ["sms"], "recipients": ["boss"]}]}}})")
-          .find("recipients[0]: unknown recipient 'boss'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"template": {"category": "c", "name": "n"}, "channels": ["sms"], "recipients": ["branch"]}]}}})")
-          .find("in-app only"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"OtpRequested": {"notifications": [{"template": {"category": "c", "name": "n"}, "channels": ["inapp"], "recipients": ["branch"]}]}}})")
-          .find("OtpRequested has no branchId"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"template": {"category": "c", "name": "n"}, "channels": ["sms"], "recipients": ["customer"], "priority": 12}]}}})")
-          .find("notifications[0].priority: must be an integer from 0 to 9"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"template": {"category": "c", "name": "n"}, "channels": ["sms"], "recipients": ["customer"], "colour": 1}]}}})")
-          .find("notifications[0]: unknown key 'colour'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentReceived": {"notifications": [{"template": {"category": "c", "name": "n"}, "channels": ["sms"], "recipients": ["customer"], "fallbackContent": "Hi {{#x}}"}]}}})")
-          .find("notifications[0].fallbackContent: template error at line 1"),
-      std::string::npos);
+  EXPECT_TRUE(mentions("{", "rules.json: invalid JSON"));
+  EXPECT_TRUE(mentions(file("LoanExploded", ""),
+                       "rules.json: events.LoanExploded: unknown event type 'LoanExploded'"));
+  EXPECT_TRUE(mentions(file("PaymentReceived", R"({"channels": ["sms"], "recipients": ["customer"]})"),
+                       "events.PaymentReceived.notifications[0]: missing 'template'"));
+  EXPECT_TRUE(
+      mentions(file("PaymentReceived",
+                    R"({"template": {"category": "c"}, "channels": ["sms"], "recipients": ["customer"]})"),
+               "notifications[0].template: missing 'name'"));
+  EXPECT_TRUE(mentions(file("PaymentReceived", rule("", R"(["sms", "fax"])")),
+                       "notifications[0].channels[1]: unknown channel 'fax'"));
+  EXPECT_TRUE(mentions(file("PaymentReceived", rule("", R"(["sms"])", R"(["boss"])")),
+                       "recipients[0]: unknown recipient 'boss'"));
+  EXPECT_TRUE(mentions(file("PaymentReceived", rule("", R"(["sms"])", R"(["branch"])")), "in-app only"));
+  EXPECT_TRUE(mentions(file("OtpRequested", rule("", R"(["inapp"])", R"(["branch"])")),
+                       "OtpRequested has no branchId"));
+  EXPECT_TRUE(mentions(file("PaymentReceived", rule(R"("priority": 12)")),
+                       "notifications[0].priority: must be an integer from 0 to 9"));
+  EXPECT_TRUE(
+      mentions(file("PaymentReceived", rule(R"("colour": 1)")), "notifications[0]: unknown key 'colour'"));
+  EXPECT_TRUE(mentions(file("PaymentReceived", rule(R"("fallbackContent": "Hi {{#x}}")")),
+                       "notifications[0].fallbackContent: template error at line 1"));
 }
 
 TEST(Rules, WorkflowsAndConditionsAreChecked) {
-  EXPECT_NE(error_of(R"({"events": {"RepaymentDue": {"workflow": "nag", "notifications": []}}})")
-                .find("events.RepaymentDue.workflow: unknown workflow 'nag' (known: notification-workflow, "
-                      "escalation)"),
-            std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"RepaymentDue": {"workflow": "escalation", "notifications": [{"step": "inapp", "template": {"category": "c", "name": "n"}, "channels": ["inapp"], "recipients": ["customer"]}]}}})")
-          .find("workflow 'escalation' needs a rule for step 'sms'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"RepaymentDue": {"workflow": "escalation", "notifications": [{"step": "later", "template": {"category": "c", "name": "n"}, "channels": ["inapp"], "recipients": ["customer"]}]}}})")
-          .find("has no step 'later'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"RepaymentDue": {"notifications": [{"step": "inapp", "template": {"category": "c", "name": "n"}, "channels": ["inapp"], "recipients": ["customer"]}]}}})")
-          .find("'step' needs a workflow"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentOverdue": {"notifications": [{"when": {"field": "daysLate", "atLeast": 30}, "template": {"category": "c", "name": "n"}, "channels": ["sms"], "recipients": ["customer"]}]}}})")
-          .find("PaymentOverdue has no field 'daysLate'"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(
-          R"({"events": {"PaymentOverdue": {"notifications": [{"when": {"field": "loanId", "atLeast": 30}, "template": {"category": "c", "name": "n"}, "channels": ["sms"], "recipients": ["customer"]}]}}})")
-          .find("'atLeast' needs a numeric field"),
-      std::string::npos);
+  EXPECT_TRUE(mentions(
+      file("RepaymentDue", "", R"("workflow": "nag", )"),
+      "events.RepaymentDue.workflow: unknown workflow 'nag' (known: notification-workflow, escalation)"));
+  EXPECT_TRUE(mentions(
+      file("RepaymentDue", rule(R"("step": "inapp")", R"(["inapp"])"), R"("workflow": "escalation", )"),
+      "workflow 'escalation' needs a rule for step 'sms'"));
+  EXPECT_TRUE(mentions(file("RepaymentDue", rule(R"("step": "later")"), R"("workflow": "escalation", )"),
+                       "has no step 'later'"));
+  EXPECT_TRUE(mentions(file("RepaymentDue", rule(R"("step": "inapp")")), "'step' needs a workflow"));
+  EXPECT_TRUE(mentions(file("PaymentOverdue", rule(R"("when": {"field": "daysLate", "atLeast": 30})")),
+                       "PaymentOverdue has no field 'daysLate'"));
+  EXPECT_TRUE(mentions(file("PaymentOverdue", rule(R"("when": {"field": "loanId", "atLeast": 30})")),
+                       "'atLeast' needs a numeric field"));
 }
 
 TEST(Rules, ConditionsSelectRules) {
