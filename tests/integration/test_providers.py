@@ -141,7 +141,7 @@ def test_bad_credentials_fail_permanently_and_raise_an_alert(fake_at):
 
 
 def test_identical_messages_are_batched(fake_at):
-    srv = start(at_env(fake_at, COMMS_AT_BATCH_WINDOW_MS="300"))
+    srv = start(at_env(fake_at, COMMS_AT_BATCH_WINDOW_MS="1000"))
     try:
         t = tokens_of(srv)
         numbers = [number(i, "+26096") for i in range(12)]

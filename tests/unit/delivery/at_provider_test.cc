@@ -132,7 +132,7 @@ TEST_F(AtProviderTest, PersonalisedTextsGoConcurrentlyUnderTheCap) {
   for (const auto& r : send_all(*p, msgs)) ASSERT_EQ(r.fault, Fault::none) << r.result.error;
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_GE(elapsed, 600ms) << "at most 4 at a time: two rounds";
-  EXPECT_LT(elapsed, 1500ms) << "but 4 at a time, not one by one";
+  EXPECT_LT(elapsed, 2100ms) << "but 4 at a time, not one by one (sequential: 2400 ms)";
   EXPECT_EQ(api_requests(), 8u);
 }
 
