@@ -9,19 +9,7 @@ import uuid
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_events import PHONE, customer, notification, post_event, start, tokens_of  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def srv():
-    s = start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def tokens(srv):
-    return tokens_of(srv)
+from test_events import PHONE, customer, notification, post_event, srv, tokens  # noqa: E402,F401 (fixtures)
 
 
 def rid():

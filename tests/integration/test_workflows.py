@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_events import customer, post_event, start, tokens_of, wait_for  # noqa: E402
+from test_events import customer, post_event, srv, start, tokens, tokens_of, wait_for  # noqa: E402,F401 (fixtures)
 
 
 def workflow(srv, token, correlation_id):
@@ -29,18 +29,6 @@ def notifications_of(srv, token, recipient):
     r = srv.request("GET", f"/api/v1/notifications?recipientId={recipient}&pageSize=100", token)
     assert r.status_code == 200, r.text
     return r.json()["items"]
-
-
-@pytest.fixture(scope="module")
-def srv():
-    s = start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def tokens(srv):
-    return tokens_of(srv)
 
 
 def test_application_saga_steps_and_history(srv, tokens):
