@@ -189,6 +189,20 @@ def drain(broker, name: str, expect: int, timeout: float = 30) -> list[tuple]:
     return got
 
 
+def watch(broker, ns: str, *types: str) -> str:
+    """A durable queue of this test's own bound to the exchanges of `types`: what an independent
+    subscriber of our events would see."""
+    conn = pika.BlockingConnection(pika.URLParameters(broker.url))
+    ch = conn.channel()
+    watcher = f"watch-{uuid.uuid4().hex[:8]}"
+    ch.queue_declare(watcher, durable=True)
+    for t in types:
+        ch.exchange_declare(f"{ns}:{t}", "fanout", durable=True)
+        ch.queue_bind(watcher, f"{ns}:{t}")
+    conn.close()
+    return watcher
+
+
 # ---------------------------------------------------------------------------------------------
 
 def test_gtest_broker_suite(rabbitmq):
@@ -395,13 +409,7 @@ def test_broker_restart_mid_stream_loses_nothing(rabbitmq_private, names, harnes
 def test_publishes_in_masstransit_envelope_with_confirms(rabbitmq, names, harnesses):
     ns, q = names["ns"], names["queue"]
     n = 200
-    conn = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
-    ch = conn.channel()
-    ch.exchange_declare(f"{ns}:NotificationSent", "fanout", durable=True)
-    watcher = f"watch-{uuid.uuid4().hex[:8]}"
-    ch.queue_declare(watcher, durable=True)
-    ch.queue_bind(watcher, f"{ns}:NotificationSent")
-    conn.close()
+    watcher = watch(rabbitmq, ns, "NotificationSent")
 
     h = start(harnesses, "publish", rabbitmq, ns=ns, queue=q, types="NotificationSent", count=n)
     result = h.finish()
@@ -426,14 +434,7 @@ def test_publishes_in_masstransit_envelope_with_confirms(rabbitmq, names, harnes
 def test_outbox_relay_publishes_in_order(rabbitmq, names, harnesses):
     ns, q = names["ns"], names["queue"]
     n = 500
-    conn = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
-    ch = conn.channel()
-    watcher = f"watch-{uuid.uuid4().hex[:8]}"
-    ch.queue_declare(watcher, durable=True)
-    for t in ("NotificationSent", "NotificationDelivered"):
-        ch.exchange_declare(f"{ns}:{t}", "fanout", durable=True)
-        ch.queue_bind(watcher, f"{ns}:{t}")
-    conn.close()
+    watcher = watch(rabbitmq, ns, "NotificationSent", "NotificationDelivered")
 
     h = start(harnesses, "outbox", rabbitmq, ns=ns, queue=q, count=n, batch=64)
     ids = h.finish()["ids"]
@@ -449,14 +450,7 @@ def test_outbox_relay_publishes_in_order(rabbitmq, names, harnesses):
 def test_outbox_relay_survives_a_broker_restart_in_order(rabbitmq_private, names, harnesses):
     ns, q = names["ns"], names["queue"]
     n = 3000
-    conn = pika.BlockingConnection(pika.URLParameters(rabbitmq_private.url))
-    ch = conn.channel()
-    watcher = f"watch-{uuid.uuid4().hex[:8]}"
-    ch.queue_declare(watcher, durable=True)
-    for t in ("NotificationSent", "NotificationDelivered"):
-        ch.exchange_declare(f"{ns}:{t}", "fanout", durable=True)
-        ch.queue_bind(watcher, f"{ns}:{t}")
-    conn.close()
+    watcher = watch(rabbitmq_private, ns, "NotificationSent", "NotificationDelivered")
 
     # Rows are written at 300/s for 10 s while the relay publishes them; the broker restarts early on.
     h = start(harnesses, "outbox", rabbitmq_private, ns=ns, queue=q, count=n, rate=300, batch=64, timeout_s=150)
