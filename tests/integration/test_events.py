@@ -299,3 +299,13 @@ def test_otp_code_never_in_db_or_logs():
             data = fh.read()
         assert code.encode() not in data, f"OTP code found in {f}"
         assert token.encode() not in data, f"reset token found in {f}"
+
+
+def test_a_bad_rules_file_stops_start_up_naming_the_rule(tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"events": {"OtpRequested": {"notifications": [
+        {"template": {"category": "otp", "name": "otp"}, "channels": ["sms", "fax"], "recipients": ["customer"]}]}}}))
+    srv = CommsServer(env={"COMMS_RULES_FILE": str(rules)})
+    r = srv.cli("serve")
+    assert r.returncode == 2, r
+    assert f"{rules}: events.OtpRequested.notifications[0].channels[1]: unknown channel 'fax'" in r.stderr
