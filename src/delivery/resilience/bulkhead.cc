@@ -3,6 +3,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/async.h"
 #include "common/log.h"
 
 namespace comms::delivery {
@@ -13,6 +14,34 @@ void ensure_curl_initialized() {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       throw std::runtime_error("curl_global_init failed");
   });
+}
+
+ProviderResult not_sent_stopped(const std::string& provider) {
+  return ProviderResult::failed(Fault::unavailable, provider, "not sent: provider shutting down");
+}
+
+ProviderResult not_sent_waited(const std::string& provider) {
+  return ProviderResult::failed(Fault::unavailable, provider, "not sent: waited too long for a connection");
+}
+
+boost::asio::awaitable<ProviderResult> run_blocking(Bulkhead& bulkhead, const std::string& provider,
+                                                    std::chrono::milliseconds max_wait,
+                                                    std::function<ProviderResult(CURL*)> call) {
+  ProviderResult result;
+  const auto queued = std::chrono::steady_clock::now();
+  co_await await_callback([&](Callback done) {
+    bulkhead.post([&, queued, done = std::move(done)](CURL* h) {
+      if (!h) {
+        result = not_sent_stopped(provider);
+      } else if (std::chrono::steady_clock::now() - queued > max_wait) {
+        result = not_sent_waited(provider);
+      } else {
+        result = call(h);
+      }
+      done(nullptr);
+    });
+  });
+  co_return result;
 }
 
 Bulkhead::Bulkhead(std::string name, int threads) : name_(std::move(name)) {

@@ -15,6 +15,7 @@
 #pragma once
 #include <curl/curl.h>
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -24,6 +25,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "delivery/resilience/provider.h"
 
 namespace comms::delivery {
 
@@ -67,6 +70,17 @@ class Bulkhead {
   std::vector<std::thread> workers_;
   std::once_flag joined_;
 };
+
+// Runs `call` on one of the bulkhead's workers and resumes the calling coroutine (on its own
+// executor) with the result. `call` is not run, and the result is "not sent" (unavailable), when the
+// bulkhead stopped first or the job waited longer than `max_wait` for a free worker.
+boost::asio::awaitable<ProviderResult> run_blocking(Bulkhead& bulkhead, const std::string& provider,
+                                                    std::chrono::milliseconds max_wait,
+                                                    std::function<ProviderResult(CURL*)> call);
+
+// The two "not sent" results of a job that never ran.
+ProviderResult not_sent_stopped(const std::string& provider);
+ProviderResult not_sent_waited(const std::string& provider);
 
 // curl_global_init, once per process (thread-safe).
 void ensure_curl_initialized();

@@ -1,6 +1,7 @@
 #include "delivery/resilience/http_call.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace comms::delivery {
@@ -31,6 +32,24 @@ int on_prereq(void* user, char*, char*, int, int) {
 }
 
 }  // namespace
+
+std::string form_encode(std::string_view value) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size() * 3 / 2);
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '*') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
 
 HttpReply perform(CURL* h, const HttpCall& call) {
   HttpReply reply;

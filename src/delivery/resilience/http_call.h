@@ -40,6 +40,10 @@ struct HttpReply {
   std::string error;  // libcurl's message (never contains the URL or credentials)
 };
 
+// application/x-www-form-urlencoded encoding of one value (RFC 3986 unreserved characters and '*' kept,
+// space as '+'), for form bodies and query strings alike.
+std::string form_encode(std::string_view value);
+
 // Blocking; runs on a bulkhead worker. Replaces every option previously set on
 // `handle` but keeps its connection cache.
 HttpReply perform(CURL* handle, const HttpCall& call);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "delivery/resilience/http_call.h"
+
 namespace comms::delivery::africastalking {
 namespace {
 

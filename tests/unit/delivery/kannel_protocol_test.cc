@@ -36,8 +36,8 @@ TEST(KannelUrl, CarriesEveryParameterEncoded) {
             "http://comms:8080/api/v1/callbacks/kannel/delivery?token=tok&id=abc-123&type=%d&reply=%A");
   EXPECT_EQ(
       sendsms_url(s),
-      "http://127.0.0.1:13013/cgi-bin/sendsms?username=tester&password=p%26ss%20word&to=%2B260971234567"
-      "&text=Pay%20K100%20today&charset=UTF-8&coding=0&from=IntelliFin&dlr-mask=31&dlr-url="
+      "http://127.0.0.1:13013/cgi-bin/sendsms?username=tester&password=p%26ss+word&to=%2B260971234567"
+      "&text=Pay+K100+today&charset=UTF-8&coding=0&from=IntelliFin&dlr-mask=31&dlr-url="
       "http%3A%2F%2Fcomms%3A8080%2Fapi%2Fv1%2Fcallbacks%2Fkannel%2Fdelivery%3Ftoken%3Dtok%26id%3Dabc-123"
       "%26type%3D%25d%26reply%3D%25A");
   s.text = "Muli shani? Ndalama: ₭ 😀";

@@ -42,17 +42,24 @@ class SmtpProviderTest : public ::testing::Test {
   void SetUp() override {
     if (!test::CliPeer::available()) GTEST_SKIP() << "tests/integration/peers.py not available";
   }
+  // Plain smtp:// to the peer; with `password`, STARTTLS required and AUTH as "comms".
+  static SmtpOptions options(const test::CliPeer& smtp, const std::string& password = "") {
+    SmtpOptions o;
+    o.url = "smtp://127.0.0.1:" + smtp["COMMS_TEST_SMTP_PORT"];
+    o.from = "IntelliFin <no-reply@intellifin.co.zm>";
+    if (!password.empty()) {
+      o.username = "comms";
+      o.password = password;
+      o.starttls = StartTls::required;
+      o.ca_file = smtp["COMMS_TEST_SMTP_CA_FILE"];
+    }
+    return o;
+  }
 };
 
 TEST_F(SmtpProviderTest, StartTlsAuthAndConnectionReuse) {
   test::CliPeer smtp("smtp", {"--tls", "starttls", "--auth"});
-  SmtpOptions o;
-  o.url = "smtp://127.0.0.1:" + smtp["COMMS_TEST_SMTP_PORT"];
-  o.username = "comms";
-  o.password = "smtp-secret";
-  o.from = "IntelliFin <no-reply@intellifin.co.zm>";
-  o.starttls = StartTls::required;
-  o.ca_file = smtp["COMMS_TEST_SMTP_CA_FILE"];
+  auto o = options(smtp, "smtp-secret");
   o.concurrency = 1;
   SmtpProvider p(o, 5000ms);
   for (int i = 0; i < 3; ++i) {
@@ -73,8 +80,7 @@ TEST_F(SmtpProviderTest, StartTlsAuthAndConnectionReuse) {
 // The received bytes, parsed by an independent MIME implementation (Python's email package).
 TEST_F(SmtpProviderTest, MultipartAlternativeAsAMailReaderSeesIt) {
   test::CliPeer smtp("smtp");
-  SmtpOptions o;
-  o.url = "smtp://127.0.0.1:" + smtp["COMMS_TEST_SMTP_PORT"];
+  auto o = options(smtp);
   o.from = "IntelliFin Loans <no-reply@intellifin.co.zm>";
   o.reply_to = "Care <care@intellifin.co.zm>";
   SmtpProvider p(o, 5000ms);
@@ -127,14 +133,7 @@ TEST_F(SmtpProviderTest, MultipartAlternativeAsAMailReaderSeesIt) {
 
 TEST_F(SmtpProviderTest, WrongPasswordIsPermanentWithAnAlert) {
   test::CliPeer smtp("smtp", {"--tls", "starttls", "--auth"});
-  SmtpOptions o;
-  o.url = "smtp://127.0.0.1:" + smtp["COMMS_TEST_SMTP_PORT"];
-  o.username = "comms";
-  o.password = "nope";
-  o.from = "no-reply@intellifin.co.zm";
-  o.starttls = StartTls::required;
-  o.ca_file = smtp["COMMS_TEST_SMTP_CA_FILE"];
-  SmtpProvider p(o, 5000ms);
+  SmtpProvider p(options(smtp, "nope"), 5000ms);
   const auto r = test::run_coro(p.send(mail("n-1", "customer@example.com")));
   EXPECT_EQ(r.fault, Fault::rejected) << r.result.error;
   EXPECT_EQ(r.alert, "smtp_auth");
@@ -142,9 +141,7 @@ TEST_F(SmtpProviderTest, WrongPasswordIsPermanentWithAnAlert) {
 
 TEST_F(SmtpProviderTest, RequiredStartTlsThatIsNotOfferedIsPermanent) {
   test::CliPeer smtp("smtp");
-  SmtpOptions o;
-  o.url = "smtp://127.0.0.1:" + smtp["COMMS_TEST_SMTP_PORT"];
-  o.from = "no-reply@intellifin.co.zm";
+  auto o = options(smtp);
   o.starttls = StartTls::required;
   SmtpProvider p(o, 5000ms);
   const auto r = test::run_coro(p.send(mail("n-1", "customer@example.com")));
@@ -154,10 +151,7 @@ TEST_F(SmtpProviderTest, RequiredStartTlsThatIsNotOfferedIsPermanent) {
 
 TEST_F(SmtpProviderTest, PlainSmtpAndInvalidAddress) {
   test::CliPeer smtp("smtp");
-  SmtpOptions o;
-  o.url = "smtp://127.0.0.1:" + smtp["COMMS_TEST_SMTP_PORT"];
-  o.from = "no-reply@intellifin.co.zm";
-  SmtpProvider p(o, 5000ms);
+  SmtpProvider p(options(smtp), 5000ms);
   EXPECT_EQ(test::run_coro(p.send(mail("n-1", "customer@example.com"))).fault, Fault::none);
   EXPECT_EQ(test::run_coro(p.send(mail("n-2", "bad address@example.com"))).fault, Fault::rejected);
 }

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "common/async.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "delivery/email/smtp/mime.h"
@@ -48,22 +47,7 @@ SmtpProvider::SmtpProvider(SmtpOptions options, std::chrono::milliseconds timeou
 }
 
 boost::asio::awaitable<ProviderResult> SmtpProvider::send(const Outgoing& message) {
-  ProviderResult result;
-  const auto queued = std::chrono::steady_clock::now();
-  co_await await_callback([&](Callback done) {
-    pool_.post([this, &result, &message, queued, done = std::move(done)](CURL* h) {
-      if (!h) {
-        result = ProviderResult::failed(Fault::unavailable, name_, "not sent: provider shutting down");
-      } else if (std::chrono::steady_clock::now() - queued > timeout_) {
-        result =
-            ProviderResult::failed(Fault::unavailable, name_, "not sent: waited too long for a connection");
-      } else {
-        result = deliver(h, message);
-      }
-      done(nullptr);
-    });
-  });
-  co_return result;
+  return run_blocking(pool_, name_, timeout_, [this, &message](CURL* h) { return deliver(h, message); });
 }
 
 ProviderResult SmtpProvider::deliver(CURL* h, const Outgoing& message) {

@@ -3,12 +3,10 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "delivery/resilience/http_call.h"
+
 namespace comms::delivery::africastalking {
 namespace {
-
-bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '*';
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -50,24 +48,6 @@ std::string snippet(std::string_view body) {
 }
 
 }  // namespace
-
-std::string form_encode(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size() * 3 / 2);
-  for (unsigned char c : value) {
-    if (is_unreserved(c)) {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string messaging_form(std::string_view username, const std::vector<std::string>& numbers,
                            std::string_view message, std::string_view sender_id, bool enqueue) {

@@ -16,9 +16,6 @@ namespace comms::delivery::africastalking {
 
 inline constexpr std::string_view kProvider = "africastalking";
 
-// application/x-www-form-urlencoded encoding of one value (space as '+').
-std::string form_encode(std::string_view value);
-
 // The POST body of {base}/version1/messaging. `numbers` are comma-joined into `to`.
 std::string messaging_form(std::string_view username, const std::vector<std::string>& numbers,
                            std::string_view message, std::string_view sender_id, bool enqueue);

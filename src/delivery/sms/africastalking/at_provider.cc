@@ -108,12 +108,9 @@ void AfricasTalkingProvider::run(CURL* handle, const std::shared_ptr<Batch>& bat
     if (auto it = open_.find(batch->text); it != open_.end() && it->second == batch) open_.erase(it);
   }
   if (!handle) {
-    for (auto& s : batch->slots)
-      s->result = ProviderResult::failed(Fault::unavailable, name_, "not sent: provider shutting down");
+    for (auto& s : batch->slots) s->result = not_sent_stopped(name_);
   } else if (std::chrono::steady_clock::now() - batch->created > options_.batch_window + timeout_) {
-    for (auto& s : batch->slots)
-      s->result =
-          ProviderResult::failed(Fault::unavailable, name_, "not sent: waited too long for a connection");
+    for (auto& s : batch->slots) s->result = not_sent_waited(name_);
   } else {
     deliver(handle, *batch);
   }

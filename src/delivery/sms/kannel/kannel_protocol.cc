@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "delivery/resilience/http_call.h"
+
 namespace comms::delivery::kannel {
 namespace {
 
@@ -17,21 +19,6 @@ std::string trimmed(std::string_view s) {
 }
 
 }  // namespace
-
-std::string url_encode(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 bool is_gsm7(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
@@ -68,19 +55,19 @@ bool is_gsm7(std::string_view s) {
 std::string sendsms_url(const SendSms& s) {
   std::string base = s.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  std::string url = base + "/cgi-bin/sendsms?username=" + url_encode(s.username) +
-                    "&password=" + url_encode(s.password) + "&to=" + url_encode(s.to) +
-                    "&text=" + url_encode(s.text) + "&charset=UTF-8&coding=" + (is_gsm7(s.text) ? "0" : "2");
-  if (!s.from.empty()) url += "&from=" + url_encode(s.from);
+  std::string url = base + "/cgi-bin/sendsms?username=" + form_encode(s.username) +
+                    "&password=" + form_encode(s.password) + "&to=" + form_encode(s.to) +
+                    "&text=" + form_encode(s.text) + "&charset=UTF-8&coding=" + (is_gsm7(s.text) ? "0" : "2");
+  if (!s.from.empty()) url += "&from=" + form_encode(s.from);
   if (!s.dlr_url.empty())
-    url += "&dlr-mask=" + std::to_string(kDlrMask) + "&dlr-url=" + url_encode(s.dlr_url);
+    url += "&dlr-mask=" + std::to_string(kDlrMask) + "&dlr-url=" + form_encode(s.dlr_url);
   return url;
 }
 
 std::string dlr_callback_url(std::string_view public_base, std::string_view token, std::string_view id) {
   std::string base(public_base);
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/api/v1/callbacks/kannel/delivery?token=" + url_encode(token) + "&id=" + url_encode(id) +
+  return base + "/api/v1/callbacks/kannel/delivery?token=" + form_encode(token) + "&id=" + form_encode(id) +
          "&type=%d&reply=%A";
 }
 

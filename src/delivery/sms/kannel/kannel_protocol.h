@@ -41,7 +41,4 @@ ReportMeaning classify_dlr(int type, std::string_view reply);
 // True when every character of the UTF-8 text is in the GSM 03.38 alphabet (or its extension table).
 bool is_gsm7(std::string_view utf8);
 
-// Percent-encoding of a query value (RFC 3986 unreserved characters kept).
-std::string url_encode(std::string_view value);
-
 }  // namespace comms::delivery::kannel

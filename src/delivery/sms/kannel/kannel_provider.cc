@@ -1,6 +1,5 @@
 #include "delivery/sms/kannel/kannel_provider.h"
 
-#include "common/async.h"
 #include "delivery/resilience/http_call.h"
 #include "delivery/sms/kannel/kannel_protocol.h"
 
@@ -13,22 +12,7 @@ KannelProvider::KannelProvider(KannelOptions options, std::chrono::milliseconds 
       pool_(name_, std::max(1, options_.concurrency)) {}
 
 boost::asio::awaitable<ProviderResult> KannelProvider::send(const Outgoing& message) {
-  ProviderResult result;
-  const auto queued = std::chrono::steady_clock::now();
-  co_await await_callback([&](Callback done) {
-    pool_.post([this, &result, &message, queued, done = std::move(done)](CURL* h) {
-      if (!h) {
-        result = ProviderResult::failed(Fault::unavailable, name_, "not sent: provider shutting down");
-      } else if (std::chrono::steady_clock::now() - queued > timeout_) {
-        result =
-            ProviderResult::failed(Fault::unavailable, name_, "not sent: waited too long for a connection");
-      } else {
-        result = deliver(h, message);
-      }
-      done(nullptr);
-    });
-  });
-  co_return result;
+  return run_blocking(pool_, name_, timeout_, [this, &message](CURL* h) { return deliver(h, message); });
 }
 
 ProviderResult KannelProvider::deliver(CURL* handle, const Outgoing& message) {
