@@ -296,6 +296,25 @@ const std::vector<Key>& keys() {
       int_key("outbox_batch", "outbox rows the relay publishes per round", &Config::outbox_batch, 1, 10000),
       ms_key("outbox_poll", "outbox relay poll interval when idle", &Config::outbox_poll, 10, 3'600'000),
       // ---- end bus ----
+      // ---- hub (issue 6; docs/hub.md) ----
+      ms_key("hub_keepalive", "the hub sends a Ping to a client it has sent nothing for this long",
+             &Config::hub_keepalive, 10, 3'600'000),
+      ms_key("hub_client_timeout", "the hub closes a client that sent nothing (not even a Ping) for this long",
+             &Config::hub_client_timeout, 10, 3'600'000),
+      ms_key("hub_handshake_timeout",
+             "time for the hub's WebSocket upgrade plus SignalR handshake, and for a WebSocket close",
+             &Config::hub_handshake_timeout, 10, 600'000),
+      int_key("hub_send_queue",
+              "messages queued per hub connection; a client that lets more pile up is closed as too slow",
+              &Config::hub_send_queue, 1, 1'000'000),
+      int_key("hub_max_message", "largest message a hub client may send, in bytes", &Config::hub_max_message,
+              256, 16 << 20),
+      ms_key("hub_negotiate_ttl", "how long a negotiated hub connection token waits for its WebSocket",
+             &Config::hub_negotiate_ttl, 100, 3'600'000),
+      ms_key("hub_delivery_timeout",
+             "how long an in-app send waits to learn that a hub connection received it (else: Sent)",
+             &Config::hub_delivery_timeout, 10, 600'000),
+      // ---- end hub ----
   };
   return k;
 }

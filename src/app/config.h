@@ -105,6 +105,16 @@ struct Config {
   std::chrono::milliseconds outbox_poll{1000};         // relay poll when idle
   // ---- end bus -------------------------------------------------------------------------------
 
+  // ---- hub (issue 6; docs/hub.md) ------------------------------------------------------------
+  std::chrono::milliseconds hub_keepalive{15000};          // Ping to a client sent nothing this long
+  std::chrono::milliseconds hub_client_timeout{30000};     // close a client silent this long
+  std::chrono::milliseconds hub_handshake_timeout{15000};  // upgrade + SignalR handshake; WebSocket close
+  int hub_send_queue = 256;                                // messages queued per connection
+  int hub_max_message = 32768;                             // largest client message, bytes
+  std::chrono::milliseconds hub_negotiate_ttl{30000};      // an unused negotiated token is forgotten
+  std::chrono::milliseconds hub_delivery_timeout{5000};    // wait for "a connection received it"
+  // ---- end hub -------------------------------------------------------------------------------
+
   // Where each value came from ("default", "file", "env"), for `comms config`.
   std::map<std::string, std::string> sources;
 

@@ -138,4 +138,8 @@ std::size_t Hub::connections() const {
   return core_->size();
 }
 
+const std::string& Hub::path() const {
+  return core_->options.path;
+}
+
 }  // namespace comms::hub

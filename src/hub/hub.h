@@ -67,6 +67,8 @@ class Hub final : public Notifier {
 
   // Connections held now (from the upgrade until the socket is closed).
   std::size_t connections() const;
+  // options.path: where clients connect; negotiate is POST path() + "/negotiate".
+  const std::string& path() const;
 
  private:
   std::shared_ptr<HubCore> core_;

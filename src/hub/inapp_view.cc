@@ -5,14 +5,12 @@
 namespace comms::hub {
 namespace {
 
-boost::json::value text_or_null(const std::string& s) {
-  if (s.empty()) return nullptr;
-  return boost::json::value(s);
+// Absent values (empty text, time 0) are JSON null.
+boost::json::value or_null(const std::string& text) {
+  return text.empty() ? nullptr : boost::json::value(text);
 }
-
-boost::json::value time_or_null(Millis t) {
-  if (t == 0) return nullptr;
-  return boost::json::value(format_iso8601(t));
+boost::json::value or_null(Millis t) {
+  return t == 0 ? nullptr : boost::json::value(format_iso8601(t));
 }
 
 }  // namespace
@@ -21,12 +19,12 @@ boost::json::object inapp_view(const domain::Notification& n) {
   boost::json::object o;
   o["id"] = n.id;
   o["recipientId"] = n.recipient_id;
-  o["category"] = text_or_null(n.template_category);
-  o["subject"] = text_or_null(n.subject);
+  o["category"] = or_null(n.template_category);
+  o["subject"] = or_null(n.subject);
   o["content"] = n.content;
-  o["createdAt"] = time_or_null(n.created_at);
-  o["readAt"] = time_or_null(n.read_at);
-  o["correlationId"] = text_or_null(n.correlation_id);
+  o["createdAt"] = or_null(n.created_at);
+  o["readAt"] = or_null(n.read_at);
+  o["correlationId"] = or_null(n.correlation_id);
   return o;
 }
 
