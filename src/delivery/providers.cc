@@ -11,6 +11,15 @@
 namespace comms::delivery {
 namespace {
 
+// Credentials in a URL would show in `comms config` and error messages: they have their own keys.
+void check_url(const std::string& url, const char* key, const char* credential_keys) {
+  const auto scheme = url.find("://");
+  const auto authority = url.substr(scheme == std::string::npos ? 0 : scheme + 3);
+  if (authority.substr(0, authority.find('/')).find('@') != std::string::npos)
+    throw std::invalid_argument(std::string(key) + ": put credentials in " + credential_keys +
+                                ", not in the URL");
+}
+
 void check(const ProvidersOptions& o) {
   if (o.timeout.count() < 1) throw std::invalid_argument("COMMS_PROVIDER_TIMEOUT_MS: must be at least 1");
   if (o.breaker_failures < 1) throw std::invalid_argument("COMMS_BREAKER_FAILURES: must be at least 1");
@@ -22,6 +31,9 @@ void check(const ProvidersOptions& o) {
   const auto& k = o.kannel;
   if (k.configured() && !k.url.starts_with("http://") && !k.url.starts_with("https://"))
     throw std::invalid_argument("COMMS_KANNEL_URL: expected an http:// or https:// URL");
+  check_url(at.base_url, "COMMS_AT_BASE_URL", "COMMS_AT_USERNAME and COMMS_AT_API_KEY");
+  check_url(k.url, "COMMS_KANNEL_URL", "COMMS_KANNEL_USERNAME and COMMS_KANNEL_PASSWORD");
+  check_url(o.smtp.url, "COMMS_SMTP_URL", "COMMS_SMTP_USERNAME and COMMS_SMTP_PASSWORD");
   if (!k.dlr_url.empty() && k.callback_token.empty())
     throw std::invalid_argument("COMMS_KANNEL_CALLBACK_TOKEN: required when COMMS_KANNEL_DLR_URL is set");
 }

@@ -96,6 +96,10 @@ TEST_F(ProvidersTest, InconsistentOptionsNameTheKey) {
   o = {};
   o.kannel.url = "gw:13013";
   expect_key(o, "COMMS_KANNEL_URL");
+  o = {};
+  o.smtp.url = "smtp://comms:secret@mail:587";
+  o.smtp.from = "a@b.zm";
+  expect_key(o, "COMMS_SMTP_USERNAME");
 }
 
 TEST_F(ProvidersTest, StoppedProvidersSendNothing) {
