@@ -22,13 +22,9 @@ constexpr std::size_t kMaxWebSocketMessage = 1024 * 1024;
 // Batches that grew the write queues past this many entries give their memory back afterwards.
 constexpr std::size_t kKeepQueueCapacity = 8;
 
-Frame make_frame(std::string record) {
-  return std::make_shared<const std::string>(std::move(record));
-}
-
-const Frame& handshake_ok_frame() {
-  static const Frame frame = make_frame(handshake_ok());
-  return frame;
+const OutboundPtr& handshake_ok_record() {
+  static const OutboundPtr ok = make_outbound(handshake_ok());
+  return ok;
 }
 
 template <class Vector>
@@ -38,7 +34,7 @@ void release_if_large(Vector& v) {
 
 }  // namespace
 
-Connection::Connection(std::shared_ptr<HubCore> core, asio::ip::tcp::socket socket, http::Principal principal,
+Connection::Connection(std::shared_ptr<HubCore> core, Socket socket, http::Principal principal,
                        std::string token)
     : core_(std::move(core)),
       ws_(std::move(socket)),
@@ -70,7 +66,7 @@ void Connection::start(std::unique_ptr<beast::http::request<beast::http::string_
   });
 }
 
-void Connection::post_send(Outbound out) {
+void Connection::post_send(OutboundPtr out) {
   asio::post(ws_.get_executor(),
              [self = shared_from_this(), out = std::move(out)]() mutable { self->send(std::move(out)); });
 }
@@ -79,7 +75,7 @@ void Connection::post_ping() {
   asio::post(ws_.get_executor(), [self = shared_from_this()] {
     // Anything already on its way keeps the connection alive as well as a ping would.
     if (self->phase() == Phase::open && self->writing_.empty() && self->queued_.empty())
-      self->send({self->core_->ping, nullptr});
+      self->send(self->core_->ping);
   });
 }
 
@@ -150,14 +146,14 @@ void Connection::on_handshake(std::string_view record) {
     set_phase(Phase::closing);
     closing_since_.store(core_->now(), std::memory_order_relaxed);
     close_reason_ = CloseReason::handshake;
-    queued_.push_back({make_frame(handshake_error(h.error)), nullptr});
+    queued_.push_back(make_outbound(handshake_error(h.error)));
     close_after_flush_ = true;
     flush();
     return;
   }
   set_phase(Phase::open);
   core_->metrics.handshakes.inc();
-  send({handshake_ok_frame(), nullptr});
+  send(handshake_ok_record());
 }
 
 void Connection::on_message(std::string_view record) {
@@ -173,8 +169,7 @@ void Connection::on_message(std::string_view record) {
       break;
     case MessageType::stream_invocation:
       if (!m.invocation_id.empty())
-        send({make_frame(completion_error(m.invocation_id, "Streaming hub methods are not supported.")),
-              nullptr});
+        send(make_outbound(completion_error(m.invocation_id, "Streaming hub methods are not supported.")));
       break;
     case MessageType::close:
       // The client is leaving: no Close record back, just the WebSocket close.
@@ -198,7 +193,7 @@ void Connection::invoke(Message m) {
                      // run_invocation turns failures into Completion errors; this is a bug.
                      log::error("hub_invocation_crashed", {{"user", self->principal_.sub}});
                    } else if (!completion.empty() && self->phase() == Phase::open) {
-                     self->send({make_frame(std::move(completion)), nullptr});
+                     self->send(make_outbound(std::move(completion)));
                    }
                    self->process();
                  });
@@ -206,13 +201,13 @@ void Connection::invoke(Message m) {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-void Connection::send(Outbound out) {
+void Connection::send(OutboundPtr out) {
   if (phase() != Phase::open) {
-    if (out.tracker) out.tracker->finish(false);
+    out->finish(false);
     return;
   }
   if (queued_.size() + writing_.size() >= core_->options.send_queue) {
-    if (out.tracker) out.tracker->finish(false);
+    out->finish(false);
     close("Connection closed with an error: the client did not read its messages fast enough.", true,
           CloseReason::slow);
     return;
@@ -231,12 +226,12 @@ void Connection::flush() {
   write_started_.store(core_->now(), std::memory_order_relaxed);
   auto done = [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); };
   if (writing_.size() == 1) {
-    ws_.async_write(asio::buffer(*writing_.front().frame), std::move(done));
+    ws_.async_write(asio::buffer(writing_.front()->text()), std::move(done));
     return;
   }
   // Several records go out as one WebSocket message (the protocol allows it); no copying.
   buffers_.clear();
-  for (const Outbound& o : writing_) buffers_.push_back(asio::buffer(*o.frame));
+  for (const OutboundPtr& o : writing_) buffers_.push_back(asio::buffer(o->text()));
   ws_.async_write(buffers_, std::move(done));
 }
 
@@ -246,8 +241,7 @@ void Connection::on_write(error_code ec) {
     last_send_.store(core_->now(), std::memory_order_relaxed);
     core_->metrics.written.inc(static_cast<double>(writing_.size()));
   }
-  for (Outbound& o : writing_)
-    if (o.tracker) o.tracker->finish(!ec);
+  for (const OutboundPtr& o : writing_) o->finish(!ec);
   writing_.clear();
   release_if_large(writing_);
   release_if_large(buffers_);
@@ -272,12 +266,11 @@ void Connection::close(std::string_view error, bool allow_reconnect, CloseReason
   close_reason_ = reason;
   if (reason == CloseReason::slow) {
     // What the client did not read is in its inbox; drop it now rather than when the socket goes.
-    for (Outbound& o : queued_)
-      if (o.tracker) o.tracker->finish(false);
+    for (const OutboundPtr& o : queued_) o->finish(false);
     queued_.clear();
     release_if_large(queued_);
   }
-  if (was == Phase::open) queued_.push_back({make_frame(close_record(error, allow_reconnect)), nullptr});
+  if (was == Phase::open) queued_.push_back(make_outbound(close_record(error, allow_reconnect)));
   close_after_flush_ = true;
   flush();
 }
@@ -297,8 +290,7 @@ void Connection::teardown(CloseReason reason) {
   set_phase(Phase::closed);
   core_->metrics.closed[static_cast<std::size_t>(reason)]->inc();
   core_->remove(*this);
-  for (Outbound& o : queued_)
-    if (o.tracker) o.tracker->finish(false);
+  for (const OutboundPtr& o : queued_) o->finish(false);
   queued_.clear();
   release_if_large(queued_);
   // Pending reads and writes complete with an error and let go of the connection.

@@ -13,15 +13,17 @@
 #pragma once
 #include <array>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "http/message.h"
-#include "hub/delivery_tracker.h"
 #include "hub/hub_core.h"
+#include "hub/outbound.h"
 #include "hub/protocol.h"
 
 namespace comms::hub {
@@ -29,16 +31,19 @@ namespace comms::hub {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class Phase : std::uint8_t { accepting, handshaking, open, closing, closed };
+  // A concrete strand type rather than any_io_executor: every operation and post on the fan-out
+  // path would otherwise pay for type erasure.
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Strand>;
 
   // `token`: the negotiated connection token it claimed; empty for skipNegotiation clients.
-  Connection(std::shared_ptr<HubCore> core, boost::asio::ip::tcp::socket socket, http::Principal principal,
-             std::string token);
+  Connection(std::shared_ptr<HubCore> core, Socket socket, http::Principal principal, std::string token);
 
   // On the strand: the WebSocket upgrade, then the read loop. `request` is the HTTP upgrade request.
   void start(std::unique_ptr<boost::beast::http::request<boost::beast::http::string_body>> request);
 
   // Any thread.
-  void post_send(Outbound out);
+  void post_send(OutboundPtr out);
   void post_ping();
   void post_close(std::string error, bool allow_reconnect, CloseReason reason);
   void post_abort(CloseReason reason);
@@ -66,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_message(std::string_view record);
   void invoke(Message m);
 
-  void send(Outbound out);
+  void send(OutboundPtr out);
   void flush();
   void on_write(boost::system::error_code ec);
   void close(std::string_view error, bool allow_reconnect, CloseReason reason);
@@ -75,12 +80,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_phase(Phase p) { phase_.store(p, std::memory_order_relaxed); }
 
   const std::shared_ptr<HubCore> core_;
-  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+  boost::beast::websocket::stream<Socket> ws_;
   const http::Principal principal_;
   const std::string token_;
   RecordReader reader_;
-  std::vector<Outbound> queued_;                    // waiting for the current write
-  std::vector<Outbound> writing_;                   // being written
+  std::vector<OutboundPtr> queued_;                 // waiting for the current write
+  std::vector<OutboundPtr> writing_;                // being written
   std::vector<boost::asio::const_buffer> buffers_;  // the current write's buffers, into writing_
   CloseReason close_reason_ = CloseReason::client;
   bool busy_ = false;  // an invocation is running; reading is paused

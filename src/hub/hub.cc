@@ -124,7 +124,7 @@ asio::awaitable<void> Hub::stop(std::chrono::milliseconds grace) {
   core_->finish_stop();
 }
 
-asio::awaitable<bool> Hub::notify(const domain::Notification& n) {
+asio::awaitable<bool> Hub::notify(domain::Notification n) {
   const std::string group = group_for_recipient(n.recipient_id);
   Frame frame = std::make_shared<const std::string>(
       invocation_record("ReceiveNotification", boost::json::array{inapp_view(n)}));

@@ -63,7 +63,7 @@ class Hub final : public Notifier {
   // for them to close; whatever is left is then dropped.
   boost::asio::awaitable<void> stop(std::chrono::milliseconds grace);
 
-  boost::asio::awaitable<bool> notify(const domain::Notification& n) override;
+  boost::asio::awaitable<bool> notify(domain::Notification n) override;
 
   // Connections held now (from the upgrade until the socket is closed).
   std::size_t connections() const;

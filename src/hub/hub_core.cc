@@ -74,7 +74,7 @@ HubCore::HubCore(asio::io_context& io_context, store::Store& store_ref, metrics:
       options(std::move(hub_options)),
       backplane(std::move(backplane_ptr)),
       negotiations(options.negotiate_ttl, options.max_pending_negotiations),
-      ping(std::make_shared<const std::string>(ping_record())),
+      ping(make_outbound(ping_record())),
       metrics{
           registry.gauge("comms_hub_connections", "Hub WebSocket connections held").unlabelled(),
           registry
@@ -139,8 +139,18 @@ void HubCore::upgrade(beast::tcp_stream&& stream, bhttp::request<bhttp::string_b
         break;
     }
   }
-  auto conn = std::make_shared<Connection>(shared_from_this(), stream.release_socket(), std::move(principal),
-                                           std::move(token));
+  // The hub's own strand, typed (see Connection::Strand); the socket moves over by its descriptor.
+  boost::system::error_code ec;
+  asio::ip::tcp::socket plain = stream.release_socket();
+  const auto protocol = plain.local_endpoint(ec).protocol();
+  const auto fd = ec ? -1 : plain.release(ec);
+  if (ec) {
+    if (!token.empty()) negotiations.release(token);
+    return;  // the peer is already gone
+  }
+  auto conn = std::make_shared<Connection>(shared_from_this(),
+                                           Connection::Socket(asio::make_strand(io), protocol, fd),
+                                           std::move(principal), std::move(token));
   bool registered = false;
   {
     std::lock_guard lock(mu_);
@@ -209,17 +219,17 @@ void HubCore::remove(Connection& c) {
 }
 
 void HubCore::deliver(const std::string& group, Frame frame, DeliveredCallback done) {
-  auto tracker = std::make_shared<DeliveryTracker>(std::move(done));
+  auto out = std::make_shared<Outbound>(std::move(frame), std::move(done));
   {
     std::lock_guard lock(mu_);
     if (const auto it = groups_.find(group); it != groups_.end()) {
       for (Connection* c : it->second.members) {
-        tracker->add();
-        c->post_send({frame, tracker});
+        out->add();
+        c->post_send(out);
       }
     }
   }
-  tracker->finish(false);  // the publisher's hold
+  out->finish(false);  // the publisher's hold
 }
 
 void HubCore::start() {

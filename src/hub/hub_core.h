@@ -25,6 +25,7 @@
 #include "hub/backplane.h"
 #include "hub/negotiations.h"
 #include "hub/options.h"
+#include "hub/outbound.h"
 
 namespace boost::asio {
 class io_context;
@@ -89,7 +90,7 @@ class HubCore : public std::enable_shared_from_this<HubCore> {
   const HubOptions options;
   const std::shared_ptr<Backplane> backplane;
   Negotiations negotiations;
-  const Frame ping;  // the one Ping record every keep-alive shares
+  const OutboundPtr ping;  // the one Ping record every keep-alive shares
 
   struct Metrics {
     metrics::Gauge& connections;

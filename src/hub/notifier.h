@@ -18,7 +18,8 @@ class Notifier {
   // the message written to its socket; false when none had (nobody connected, every one too slow,
   // the hub stopping) or when that was not known within the delivery timeout. Never throws for
   // delivery problems.
-  virtual boost::asio::awaitable<bool> notify(const domain::Notification& n) = 0;
+  // Takes `n` by value: the coroutine may outlive the caller's copy.
+  virtual boost::asio::awaitable<bool> notify(domain::Notification n) = 0;
 };
 
 }  // namespace comms::hub

@@ -15,7 +15,7 @@ boost::asio::awaitable<SendResult> InAppChannel::send(const Outgoing& message) {
   SendResult r = SendResult::ok_from("hub");
   r.provider_message_id = message.notification_id;
   try {
-    r.delivered = co_await notifier_.notify(n);
+    r.delivered = co_await notifier_.notify(std::move(n));
   } catch (const std::exception& e) {
     // notify() reports delivery problems as false; anything thrown is worth another attempt.
     co_return SendResult::failure(SendResult::Kind::transient, "hub", e.what());
