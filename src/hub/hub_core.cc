@@ -1,5 +1,7 @@
 #include "hub/hub_core.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -143,14 +145,20 @@ void HubCore::upgrade(beast::tcp_stream&& stream, bhttp::request<bhttp::string_b
   boost::system::error_code ec;
   asio::ip::tcp::socket plain = stream.release_socket();
   const auto protocol = plain.local_endpoint(ec).protocol();
-  const auto fd = ec ? -1 : plain.release(ec);
+  Connection::Socket socket(asio::make_strand(io));
+  if (!ec) {
+    const auto fd = plain.release(ec);
+    if (!ec) {
+      socket.assign(protocol, fd, ec);
+      if (ec) ::close(fd);  // released by `plain`, refused by `socket`: still ours to close
+    }
+  }
   if (ec) {
     if (!token.empty()) negotiations.release(token);
     return;  // the peer is already gone
   }
-  auto conn = std::make_shared<Connection>(shared_from_this(),
-                                           Connection::Socket(asio::make_strand(io), protocol, fd),
-                                           std::move(principal), std::move(token));
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), std::move(principal),
+                                           std::move(token));
   bool registered = false;
   {
     std::lock_guard lock(mu_);
