@@ -255,7 +255,7 @@ def test_automatic_reconnect_after_a_server_restart(srv, client, service):
 # --- keep-alive ---------------------------------------------------------------------------------
 
 def test_keepalive_pings_and_a_silent_client_is_dropped(node, node_modules):
-    srv = CommsServer(env={"COMMS_HUB_KEEPALIVE": "200", "COMMS_HUB_CLIENT_TIMEOUT": "1000"}).start()
+    srv = CommsServer(env={"COMMS_HUB_KEEPALIVE": "200", "COMMS_HUB_CLIENT_TIMEOUT": "1500"}).start()
     driver = SignalRDriver(node)
     try:
         token = srv.token("cust-a", "customer")
@@ -267,7 +267,7 @@ def test_keepalive_pings_and_a_silent_client_is_dropped(node, node_modules):
         assert seen.count('{"type":6}') >= 2, seen  # pinged every 200 ms meanwhile
         assert seen[-1] == ('{"type":7,"error":"Server timeout elapsed without receiving a message from the client.",'
                             '"allowReconnect":true}')
-        assert 0.9 < elapsed < 3, elapsed
+        assert 1.4 < elapsed < 6, elapsed
         raw.close()
 
         # The official client pings on its own keep-alive interval and stays connected.
