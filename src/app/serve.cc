@@ -9,11 +9,21 @@
 #include <thread>
 
 #include "api/context.h"
+#include "api/hub_routes.h"
+#include "api/intake_routes.h"
+#include "api/provider_routes.h"
 #include "api/routes.h"
 #include "app/dev_secret.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "delivery/devinbox/devinbox_channel.h"
+#include "bus/make_bus.h"
+#include "bus/outbox_relay.h"
+#include "cache/lru_cache.h"
+#include "delivery/inapp/inapp_channel.h"
+#include "delivery/providers.h"
+#include "hub/hub.h"
+#include "intake/intake.h"
+#include "intake/rules.h"
 #include "delivery/dispatcher.h"
 #include "delivery/renderer.h"
 #include "http/router.h"
@@ -54,6 +64,52 @@ delivery::DispatcherOptions dispatcher_options(const Config& c) {
   return o;
 }
 
+delivery::ProvidersOptions providers_options(const Config& c) {
+  delivery::ProvidersOptions o;
+  o.africastalking.username = c.at_username;
+  o.africastalking.api_key = c.at_api_key;
+  o.africastalking.sender_id = c.at_sender_id;
+  o.africastalking.base_url = c.at_base_url;
+  o.africastalking.enqueue = c.at_enqueue;
+  o.africastalking.batch_max = c.at_batch_max;
+  o.africastalking.batch_window = c.at_batch_window;
+  o.africastalking.concurrency = c.at_concurrency;
+  o.kannel.url = c.kannel_url;
+  o.kannel.username = c.kannel_username;
+  o.kannel.password = c.kannel_password;
+  o.kannel.from = c.kannel_from;
+  o.kannel.dlr_url = c.kannel_dlr_url;
+  o.kannel.callback_token = c.kannel_callback_token;
+  o.smtp.url = c.smtp_url;
+  o.smtp.username = c.smtp_username;
+  o.smtp.password = c.smtp_password;
+  o.smtp.from = c.smtp_from;
+  o.smtp.reply_to = c.smtp_reply_to;
+  o.smtp.starttls = c.smtp_starttls == "required" ? delivery::StartTls::required
+                    : c.smtp_starttls == "off"    ? delivery::StartTls::off
+                                                  : delivery::StartTls::automatic;
+  o.smtp.ca_file = c.smtp_ca_file;
+  o.breaker_failures = c.breaker_failures;
+  o.breaker_open = c.breaker_open;
+  o.timeout = c.provider_timeout;
+  o.dev_inbox = c.dev_inbox == "on"    ? delivery::DevInboxMode::always
+                : c.dev_inbox == "off" ? delivery::DevInboxMode::never
+                                       : delivery::DevInboxMode::automatic;
+  return o;
+}
+
+hub::HubOptions hub_options(const Config& c) {
+  hub::HubOptions o;
+  o.keepalive = c.hub_keepalive;
+  o.client_timeout = c.hub_client_timeout;
+  o.handshake_timeout = c.hub_handshake_timeout;
+  o.send_queue = static_cast<std::size_t>(c.hub_send_queue);
+  o.max_message = static_cast<std::size_t>(c.hub_max_message);
+  o.negotiate_ttl = c.hub_negotiate_ttl;
+  o.delivery_timeout = c.hub_delivery_timeout;
+  return o;
+}
+
 std::string url_of(const std::string& addr, std::uint16_t port) {
   std::string host = addr.substr(0, addr.rfind(':'));
   if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
@@ -64,6 +120,10 @@ std::string url_of(const std::string& addr, std::uint16_t port) {
 
 int serve(const Config& config) {
   const int threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  // Rules are validated before anything else starts: a bad file stops start-up.
+  const std::string rules_path = config.rules_file.empty() ? intake::shipped_rules_path() : config.rules_file;
+  intake::Rules rules = intake::Rules::load_file(rules_path);
+
   // Declared before the io_context: coroutine frames still queued when it is
   // destroyed may touch the registry and the store while unwinding.
   metrics::Registry registry;
@@ -84,25 +144,61 @@ int serve(const Config& config) {
   auto store_units = registry.gauge_callback("comms_store_write_units", "Units of work written since start",
                                              [&store] { return double(store->stats().write_units); });
 
-  const bool dev_inbox = config.dev_inbox != "off";
-  delivery::Channels channels;
-  if (dev_inbox) {
-    auto inbox = std::make_shared<delivery::DevInboxChannel>(*store);
-    channels[domain::Channel::sms] = inbox;
-    channels[domain::Channel::email] = inbox;
-    channels[domain::Channel::inapp] = inbox;
+  delivery::Providers providers;
+  try {
+    providers = delivery::build_providers(providers_options(config), registry, *store);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
   }
+  const bool dev_inbox = providers.dev_inbox_used;
+  delivery::Channels channels = providers.channels;
   auto& outcomes = registry.counter("comms_notifications_processed_total",
                                     "Send attempts by channel and resulting status", {"channel", "status"});
   delivery::LiteralRenderer renderer;
+  cache::MemoryCache cache({.capacity = static_cast<std::size_t>(config.cache_capacity),
+                            .default_ttl = config.cache_ttl});
+
+  bus::BusOptions bo;
+  bo.url = config.bus;
+  bo.ns = config.bus_namespace;
+  bo.queue = config.bus_queue;
+  bo.prefetch = config.bus_prefetch;
+  bo.retry_limit = config.bus_retry_limit;
 
   {
     asio::io_context io(threads);
-    delivery::Dispatcher dispatcher(io, *store, channels, renderer, dispatcher_options(config),
-                                    [&outcomes](const domain::Notification& n, const delivery::SendResult&) {
-                                      outcomes.labels({domain::to_string(n.channel), domain::to_string(n.status)})
-                                          .inc();
-                                    });
+    hub::Hub hub(io, *store, registry, hub_options(config));
+    channels[domain::Channel::inapp] = std::make_shared<delivery::InAppChannel>(hub);
+
+    delivery::Dispatcher* dispatcher_ptr = nullptr;
+    intake::Intake intake(io, *store, cache, std::move(rules),
+                          intake::IntakeOptions{config.secrets_key, config.escalation_after, config.cache_ttl,
+                                                config.poll},
+                          [&dispatcher_ptr] {
+                            if (dispatcher_ptr) dispatcher_ptr->wake();
+                          });
+    auto sealed_renderer = intake.secret_renderer(renderer);
+    intake.reveal_secrets(channels);
+
+    std::unique_ptr<bus::MessageBus> message_bus;
+    try {
+      message_bus = bus::make_bus(bo, io, registry);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("COMMS_BUS: ") + e.what());
+    }
+    bus::OutboxOptions oo;
+    oo.batch = config.outbox_batch;
+    oo.poll = config.outbox_poll;
+    bus::OutboxRelay relay(io, *store, *message_bus, registry, oo);
+
+    delivery::Dispatcher dispatcher(
+        io, *store, channels, *sealed_renderer, dispatcher_options(config),
+        [&outcomes, &relay](const domain::Notification& n, const delivery::SendResult&) {
+          outcomes.labels({domain::to_string(n.channel), domain::to_string(n.status)}).inc();
+          relay.wake();
+        });
+    dispatcher_ptr = &dispatcher;
+    intake.subscribe(*message_bus);
 
     api::Context ctx{*store};
     ctx.wake_dispatcher = [&dispatcher] { dispatcher.wake(); };
@@ -112,13 +208,25 @@ int serve(const Config& config) {
 
     http::Router router;
     api::register_routes(router, ctx);
+    api::register_callback_routes(router, ctx, {config.at_callback_token, config.kannel_callback_token});
+    api::register_provider_routes(router, providers.monitor);
+    api::register_hub_routes(router, hub);
+    api::register_inbox_routes(router, ctx);
+    api::register_intake_routes(router, ctx, intake);
     http::Server server(io, http_options(config), std::move(router), registry);
+    hub.attach(server);
+
+    message_bus->start();
+    relay.start();
+    intake.start();
     server.start();
+    hub.start();
     dispatcher.start();
 
     const std::string url = url_of(config.http_addr, server.port());
     log::info("listening", {{"url", url},
                             {"db", store->backend()},
+                            {"bus", message_bus->name()},
                             {"migrations_applied", std::to_string(migrated)},
                             {"dev_inbox", dev_inbox ? "on" : "off"},
                             {"threads", std::to_string(threads)}});
@@ -140,8 +248,13 @@ int serve(const Config& config) {
       asio::co_spawn(
           io,
           [&]() -> asio::awaitable<void> {
-            co_await server.stop(config.shutdown_timeout);
-            co_await dispatcher.stop(config.shutdown_timeout);
+            const auto t = config.shutdown_timeout;
+            co_await server.stop(t);
+            co_await intake.stop(t);
+            co_await dispatcher.stop(t);
+            co_await hub.stop(t);
+            co_await relay.stop(t);
+            co_await message_bus->stop(t);
             io.stop();
           },
           asio::detached);
@@ -151,6 +264,7 @@ int serve(const Config& config) {
     for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& t : pool) t.join();
+    providers.stop();
   }
   store->close();
   log::info("stopped");
