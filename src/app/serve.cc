@@ -122,7 +122,12 @@ int serve(const Config& config) {
   const int threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   // Rules are validated before anything else starts: a bad file stops start-up.
   const std::string rules_path = config.rules_file.empty() ? intake::shipped_rules_path() : config.rules_file;
-  intake::Rules rules = intake::Rules::load_file(rules_path);
+  intake::Rules rules;
+  try {
+    rules = intake::Rules::load_file(rules_path);
+  } catch (const intake::RulesError& e) {
+    throw ConfigError(std::string("COMMS_RULES_FILE: ") + e.what());
+  }
 
   // Declared before the io_context: coroutine frames still queued when it is
   // destroyed may touch the registry and the store while unwinding.
