@@ -1,6 +1,8 @@
 """The `comms` CLI, configuration errors, and the kill -9 crash test (issue 2)."""
 import collections
+import socket
 import sqlite3
+import threading
 import os
 import sys
 import time
@@ -95,31 +97,61 @@ def test_logs_hold_no_secrets_or_full_phone_numbers():
 
 
 def test_kill9_mid_dispatch_loses_nothing_and_duplicates_nothing():
-    # One send at a time, so that intake outruns the dispatcher and the kill finds rows in flight.
-    s = CommsServer(env={"COMMS_LEASE": "2000", "COMMS_DISPATCH_CONCURRENCY": "1",
-                         "COMMS_DISPATCH_BATCH": "1"}).start()
+    # Email goes to an SMTP server that accepts connections and never answers, so every
+    # email is certainly Pending or Sending when the process dies; SMS flows to the dev inbox.
+    # After the restart (dev inbox for every channel) all of them must arrive exactly once.
+    blackhole = socket.socket()
+    blackhole.bind(("127.0.0.1", 0))
+    blackhole.listen(64)
+    held = []
+    threading.Thread(target=lambda: [held.append(blackhole.accept()) for _ in range(64)], daemon=True).start()
+    s = CommsServer(env={"COMMS_LEASE": "2000", "COMMS_DISPATCH_CONCURRENCY": "4",
+                         "COMMS_SMTP_URL": f"smtp://127.0.0.1:{blackhole.getsockname()[1]}",
+                         "COMMS_SMTP_FROM": "noreply@intellifin.zm",
+                         "COMMS_PROVIDER_TIMEOUT_MS": "60000"}).start()
     svc = s.token("svc", "service")
     admin = s.token("a", "admin")
     accepted = []
+    lock = threading.Lock()
+    stop = threading.Event()
 
-    def post(i):
-        r = requests.post(s.base + "/api/v1/notifications",
-                          json={"recipientId": f"crash-{i % 50}", "channel": "sms", "to": "+260970000000",
-                                "content": f"crash {i}"},
-                          headers={"Authorization": "Bearer " + svc}, timeout=10)
-        return r.json()["notificationId"] if r.status_code == 202 else None
+    def poster(worker):
+        session = requests.Session()
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                body = ({"recipientId": f"crash-{worker}", "channel": "sms", "to": "+260970000000",
+                         "content": f"crash {worker}-{i}"} if i % 2 else
+                        {"recipientId": f"crash-{worker}", "channel": "email", "to": "c@example.com",
+                         "subject": "s", "content": f"crash {worker}-{i}"})
+                r = session.post(s.base + "/api/v1/notifications", json=body,
+                                 headers={"Authorization": "Bearer " + svc}, timeout=5)
+            except requests.RequestException:
+                return
+            if r.status_code == 202:
+                with lock:
+                    accepted.append(r.json()["notificationId"])
 
-    with ThreadPoolExecutor(16) as pool:
-        for nid in pool.map(post, range(1500)):
-            if nid:
-                accepted.append(nid)
+    threads = [threading.Thread(target=poster, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with lock:
+            if len(accepted) >= 800:
+                break
+        time.sleep(0.01)
     s.kill9()
-    assert len(accepted) == 1500
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(accepted) >= 800
     db = sqlite3.connect(os.path.join(s.data_dir, "comms.db"))
     states = dict(db.execute("SELECT status, COUNT(*) FROM notifications GROUP BY status").fetchall())
     db.close()
-    assert sum(states.values()) == 1500
-    print("states at kill:", states)
+    total = sum(states.values())
+    assert total >= len(accepted)  # every 202 was durable (some unanswered requests may be durable too)
     assert states.get("Pending", 0) + states.get("Sending", 0) > 0, states  # the kill interrupted work
 
     s2 = CommsServer(data_dir=s.data_dir, env={"COMMS_LEASE": "2000"}).start()
@@ -127,14 +159,12 @@ def test_kill9_mid_dispatch_loses_nothing_and_duplicates_nothing():
         deadline = time.time() + 60
         while time.time() < deadline:
             r = s2.request("GET", "/api/v1/notifications?status=Delivered&pageSize=1", admin)
-            if r.json()["totalCount"] == len(accepted):
+            if r.json()["totalCount"] == total:
                 break
             time.sleep(0.2)
-        total = s2.request("GET", "/api/v1/notifications?pageSize=1", admin).json()["totalCount"]
-        delivered = s2.request("GET", "/api/v1/notifications?status=Delivered&pageSize=1",
-                               admin).json()["totalCount"]
-        assert total == len(accepted)
-        assert delivered == len(accepted)
+        assert s2.request("GET", "/api/v1/notifications?pageSize=1", admin).json()["totalCount"] == total
+        assert s2.request("GET", "/api/v1/notifications?status=Delivered&pageSize=1",
+                          admin).json()["totalCount"] == total
         seen = collections.Counter()
         page = 1
         while True:
@@ -143,7 +173,9 @@ def test_kill9_mid_dispatch_loses_nothing_and_duplicates_nothing():
                 break
             seen.update(m["notificationId"] for m in items)
             page += 1
-        assert set(seen) == set(accepted)
+        assert len(seen) == total
+        assert set(accepted) <= set(seen)
         assert max(seen.values()) == 1
     finally:
         s2.stop()
+        blackhole.close()
