@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/handler.h"
+#include "api/json_input.h"
 #include "api/hub_routes.h"
 #include "common/clock.h"
 #include "hub/hub.h"
@@ -16,17 +17,6 @@ using boost::asio::awaitable;
 using http::Request;
 using http::Response;
 using http::Role;
-
-int int_query(const Request& req, std::string_view name, int def, int lo, int hi) {
-  const auto v = req.query_param(name);
-  if (!v) return def;
-  int out = 0;
-  const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (ec != std::errc() || p != v->data() + v->size() || out < lo || out > hi)
-    throw bad_request("query parameter '" + std::string(name) + "' must be an integer from " +
-                      std::to_string(lo) + " to " + std::to_string(hi));
-  return out;
-}
 
 awaitable<Response> negotiate(hub::Hub& hub, Request& req) {
   // Clients send negotiateVersion=1; without it they speak version 0 (no connectionToken).

@@ -1,6 +1,7 @@
 #include "api/json_input.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "api/api_error.h"
 
@@ -80,6 +81,17 @@ const boost::json::object* optional_object(const boost::json::object& o, std::st
   if (!v) return nullptr;
   if (!v->is_object()) wrong_type(f, "an object");
   return &v->get_object();
+}
+
+int int_query(const http::Request& req, std::string_view name, int def, int lo, int hi) {
+  const auto v = req.query_param(name);
+  if (!v) return def;
+  int out = 0;
+  const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || out < lo || out > hi)
+    throw bad_request("query parameter '" + std::string(name) + "' must be an integer from " +
+                      std::to_string(lo) + " to " + std::to_string(hi));
+  return out;
 }
 
 }  // namespace comms::api

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/message.h"
+
 namespace comms::api {
 
 // Parses `body` as a JSON object whose keys are all in `allowed`.
@@ -22,5 +24,9 @@ std::optional<long long> optional_int(const boost::json::object& o, std::string_
                                       long long hi);
 std::optional<bool> optional_bool(const boost::json::object& o, std::string_view field);
 const boost::json::object* optional_object(const boost::json::object& o, std::string_view field);
+
+// An integer query parameter in [lo, hi], `def` when absent; otherwise a 400
+// "query parameter 'x' must be an integer from lo to hi".
+int int_query(const http::Request& req, std::string_view name, int def, int lo, int hi);
 
 }  // namespace comms::api

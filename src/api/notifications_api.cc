@@ -95,17 +95,6 @@ awaitable<Response> get_notification(Context& ctx, Request& req) {
   co_return Response::json(200, to_json(*n));
 }
 
-int int_param(const Request& req, std::string_view name, int def, int lo, int hi) {
-  auto v = req.query_param(name);
-  if (!v) return def;
-  int out = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (ec != std::errc() || p != v->data() + v->size() || out < lo || out > hi)
-    throw bad_request("query parameter '" + std::string(name) + "' must be an integer from " + std::to_string(lo) +
-                      " to " + std::to_string(hi));
-  return out;
-}
-
 Millis time_param(const Request& req, std::string_view name) {
   auto v = req.query_param(name);
   auto t = parse_iso8601(*v);
@@ -136,8 +125,8 @@ awaitable<Response> list_notifications(Context& ctx, Request& req) {
   }
   if (req.query_param("from")) q.from = time_param(req, "from");
   if (req.query_param("to")) q.to = time_param(req, "to");
-  q.page = int_param(req, "page", 1, 1, 1'000'000);
-  q.page_size = int_param(req, "pageSize", 20, 1, 100);
+  q.page = int_query(req, "page", 1, 1, 1'000'000);
+  q.page_size = int_query(req, "pageSize", 20, 1, 100);
   store::Page<domain::Notification> page;
   co_await ctx.read([&](store::UnitOfWork& uow) { page = uow.notifications().query(q); });
   boost::json::array items;

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/handler.h"
+#include "api/json_input.h"
 #include "api/routes.h"
 #include "api/views.h"
 #include "common/clock.h"
@@ -33,18 +34,8 @@ awaitable<Response> ready(Context& ctx, Request& req) {
 
 awaitable<Response> dev_inbox(Context& ctx, Request& req) {
   if (!ctx.dev_inbox_enabled) throw not_found("the dev inbox is off (real providers are configured)");
-  auto page_param = [&](std::string_view name, int def, int hi) {
-    auto v = req.query_param(name);
-    if (!v) return def;
-    int out = 0;
-    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-    if (ec != std::errc() || p != v->data() + v->size() || out < 1 || out > hi)
-      throw bad_request("query parameter '" + std::string(name) + "' must be an integer from 1 to " +
-                        std::to_string(hi));
-    return out;
-  };
-  const int page = page_param("page", 1, 1'000'000);
-  const int size = page_param("pageSize", 50, 500);
+  const int page = int_query(req, "page", 1, 1, 1'000'000);
+  const int size = int_query(req, "pageSize", 50, 1, 500);
   store::Page<store::DevMessage> msgs;
   co_await ctx.read([&](store::UnitOfWork& uow) { msgs = uow.dev_inbox().list(page, size); });
   boost::json::array items;
