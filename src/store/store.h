@@ -257,6 +257,73 @@ class WorkflowRepository {
   virtual std::vector<WorkflowHistoryEntry> history(const std::string& correlation_id) = 0;
 };
 
+// Message templates (issue 3), keyed by (category, name, channel, locale). Each save is an
+// immutable numbered version; exactly one version is active. See docs/templates.md.
+struct TemplateContent {
+  std::string subject;    // email and in-app; may hold Mustache tags
+  std::string body;       // SMS text, in-app body, email text part
+  std::string html_body;  // email HTML part; may be empty
+  int max_segments = 0;   // SMS: most segments a render may take (0 = no limit)
+  bool strict = false;    // previews list the variables a render could not resolve
+};
+
+struct TemplateVersion {
+  std::string template_id;
+  int version = 0;  // 1, 2, 3, ...
+  TemplateContent content;
+  std::string created_by;  // the subject of whoever saved it
+  Millis created_at = 0;
+};
+
+struct TemplateRecord {
+  std::string id;  // UUID
+  std::string category;
+  std::string name;
+  domain::Channel channel = domain::Channel::sms;
+  std::string locale;  // language tag: "en", "bem", "ny"
+  std::string description;
+  int active_version = 0;
+  int latest_version = 0;
+  TemplateContent active;  // the active version's content
+  Millis created_at = 0;
+  Millis updated_at = 0;
+  std::int64_t version = 0;  // optimistic concurrency of the template row
+};
+
+struct TemplateQuery {
+  std::optional<std::string> category;
+  std::optional<std::string> name;
+  std::optional<domain::Channel> channel;
+  std::optional<std::string> locale;
+  int page = 1;  // paging as in NotificationQuery
+  int page_size = 20;
+};
+
+class TemplateRepository {
+ public:
+  virtual ~TemplateRepository() = default;
+  // Inserts t with version 1 of its content (t.active) and makes it active: sets t.version = 1,
+  // t.active_version = t.latest_version = 1. DuplicateError when the id or the key
+  // (category, name, channel, locale) exists.
+  virtual void create(TemplateRecord& t, const std::string& created_by) = 0;
+  virtual std::optional<TemplateRecord> get(const std::string& id) = 0;
+  virtual std::optional<TemplateRecord> find(const std::string& category, const std::string& name,
+                                             domain::Channel channel, const std::string& locale) = 0;
+  // Ordered by category, name, channel, locale.
+  virtual Page<TemplateRecord> query(const TemplateQuery& q) = 0;
+  // Saves t.active as version latest+1 and activates it; also writes t.description. The stored row
+  // version must equal t.version (ConflictError otherwise, or when the template is gone); bumps
+  // t.version and sets t.active_version, t.latest_version, t.updated_at.
+  virtual void add_version(TemplateRecord& t, const std::string& created_by) = 0;
+  // Activates an existing version (t.version checked and bumped as in add_version); loads its
+  // content into t.active. False, and nothing changes, when the template has no such version.
+  virtual bool activate(TemplateRecord& t, int version) = 0;
+  // Every version, oldest first; empty when the template does not exist.
+  virtual std::vector<TemplateVersion> versions(const std::string& id) = 0;
+  // Deletes the template and its versions. False when it did not exist.
+  virtual bool remove(const std::string& id) = 0;
+};
+
 // One transaction over every repository. Everything done through it commits
 // together or not at all.
 class UnitOfWork {
@@ -270,6 +337,7 @@ class UnitOfWork {
   virtual DevInboxRepository& dev_inbox() = 0;
   virtual PreferenceRepository& preferences() = 0;
   virtual WorkflowRepository& workflows() = 0;
+  virtual TemplateRepository& templates() = 0;
 };
 
 using Work = std::function<void(UnitOfWork&)>;

@@ -160,12 +160,44 @@ CREATE INDEX notifications_inbox_unread ON notifications (recipient_id, created_
   WHERE channel = 'inapp' AND read_at = 0;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Issue 3: message templates and their immutable versions.
+constexpr std::string_view kTemplates = R"sql(
+CREATE TABLE templates (
+  id             TEXT    NOT NULL PRIMARY KEY,
+  category       TEXT    NOT NULL,
+  name           TEXT    NOT NULL,
+  channel        TEXT    NOT NULL,
+  locale         TEXT    NOT NULL,
+  description    TEXT    NOT NULL DEFAULT '',
+  active_version INTEGER NOT NULL DEFAULT 0,
+  latest_version INTEGER NOT NULL DEFAULT 0,
+  created_at     BIGINT  NOT NULL,
+  updated_at     BIGINT  NOT NULL,
+  version        BIGINT  NOT NULL,
+  UNIQUE (category, name, channel, locale)
+);
+
+CREATE TABLE template_versions (
+  template_id  TEXT    NOT NULL,
+  version      INTEGER NOT NULL,
+  subject      TEXT    NOT NULL DEFAULT '',
+  body         TEXT    NOT NULL DEFAULT '',
+  html_body    TEXT    NOT NULL DEFAULT '',
+  max_segments INTEGER NOT NULL DEFAULT 0,
+  strict       INTEGER NOT NULL DEFAULT 0,
+  created_by   TEXT    NOT NULL DEFAULT '',
+  created_at   BIGINT  NOT NULL,
+  PRIMARY KEY (template_id, version)
+);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "notifications_and_recipients", kNotifications},
     {2, "inbox_outbox_idempotency", kMessaging},
     {3, "dev_inbox", kDevInbox},
     {4, "preferences_and_workflows", kPreferencesWorkflows},
     {5, "inapp_inbox", kInAppInbox},
+    {6, "templates", kTemplates},
 }};
 
 constexpr std::string_view kCreateLedger =

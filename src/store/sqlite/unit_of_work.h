@@ -95,6 +95,20 @@ class SqliteWorkflows final : public WorkflowRepository, RepositoryBase {
   std::vector<WorkflowHistoryEntry> history(const std::string& correlation_id) override;
 };
 
+class SqliteTemplates final : public TemplateRepository, RepositoryBase {
+ public:
+  SqliteTemplates(Connection& c, bool writable) : RepositoryBase(c, writable) {}
+  void create(TemplateRecord& t, const std::string& created_by) override;
+  std::optional<TemplateRecord> get(const std::string& id) override;
+  std::optional<TemplateRecord> find(const std::string& category, const std::string& name,
+                                     domain::Channel channel, const std::string& locale) override;
+  Page<TemplateRecord> query(const TemplateQuery& q) override;
+  void add_version(TemplateRecord& t, const std::string& created_by) override;
+  bool activate(TemplateRecord& t, int version) override;
+  std::vector<TemplateVersion> versions(const std::string& id) override;
+  bool remove(const std::string& id) override;
+};
+
 class SqliteUnitOfWork final : public UnitOfWork {
  public:
   SqliteUnitOfWork(Connection& c, bool writable)
@@ -105,7 +119,8 @@ class SqliteUnitOfWork final : public UnitOfWork {
         idempotency_(c, writable),
         dev_inbox_(c, writable),
         preferences_(c, writable),
-        workflows_(c, writable) {}
+        workflows_(c, writable),
+        templates_(c, writable) {}
   NotificationRepository& notifications() override { return notifications_; }
   RecipientRepository& recipients() override { return recipients_; }
   ProcessedEventRepository& processed_events() override { return processed_events_; }
@@ -114,6 +129,7 @@ class SqliteUnitOfWork final : public UnitOfWork {
   DevInboxRepository& dev_inbox() override { return dev_inbox_; }
   PreferenceRepository& preferences() override { return preferences_; }
   WorkflowRepository& workflows() override { return workflows_; }
+  TemplateRepository& templates() override { return templates_; }
 
  private:
   SqliteNotifications notifications_;
@@ -124,6 +140,7 @@ class SqliteUnitOfWork final : public UnitOfWork {
   SqliteDevInbox dev_inbox_;
   SqlitePreferences preferences_;
   SqliteWorkflows workflows_;
+  SqliteTemplates templates_;
 };
 
 // Clamps a 1-based page request to sane bounds; returns {limit, offset}.
