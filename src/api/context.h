@@ -10,6 +10,9 @@
 namespace comms::metrics {
 class Registry;
 }
+namespace comms::templating {
+class TemplateService;
+}
 
 namespace comms::api {
 
@@ -19,6 +22,9 @@ struct Context {
   bool dev_inbox_enabled = true;
   bool metrics_public = true;
   metrics::Registry* metrics = nullptr;  // rendered by GET /metrics
+  // Template lookup for rendering and previews; after every committed template change call
+  // `co_await templates->invalidate(record)` (templating/template_service.h).
+  templating::TemplateService* templates = nullptr;
 
   template <class F>
   boost::asio::awaitable<void> write(F&& work) {

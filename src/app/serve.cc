@@ -29,6 +29,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "templating/template_service.h"
 
 namespace comms::app {
 namespace {
@@ -162,6 +163,7 @@ int serve(const Config& config) {
   delivery::LiteralRenderer renderer;
   cache::MemoryCache cache({.capacity = static_cast<std::size_t>(config.cache_capacity),
                             .default_ttl = config.cache_ttl});
+  templating::TemplateService templates(*store, cache);
 
   bus::BusOptions bo;
   bo.url = config.bus;
@@ -210,6 +212,7 @@ int serve(const Config& config) {
     ctx.dev_inbox_enabled = dev_inbox;
     ctx.metrics_public = config.metrics_public;
     ctx.metrics = &registry;
+    ctx.templates = &templates;
 
     http::Router router;
     api::register_routes(router, ctx);

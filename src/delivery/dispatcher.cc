@@ -132,12 +132,12 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     }
     n.attempts += 1;
     SendResult result;
-    RenderOutcome rendered = renderer.render(n, recipient ? &*recipient : nullptr);
+    RenderOutcome rendered = co_await renderer.render(n, recipient ? &*recipient : nullptr);
     if (!rendered.ok) {
       result = SendResult::failure(SendResult::Kind::permanent, "", rendered.error);
     } else {
       n.subject = rendered.message.subject;
-      n.content = rendered.message.text;
+      n.content = rendered.message.text;  // for email: the text part; the HTML part is not stored
       auto it = channels.find(n.channel);
       if (it == channels.end()) {
         result = SendResult::failure(SendResult::Kind::permanent, "",

@@ -12,7 +12,7 @@ std::string resolve_address(const domain::Notification& n, const domain::Recipie
   return {};
 }
 
-RenderOutcome LiteralRenderer::render(const domain::Notification& n, const domain::Recipient* r) {
+RenderOutcome render_literal(const domain::Notification& n, const domain::Recipient* r) {
   RenderOutcome out;
   out.message.notification_id = n.id;
   out.message.channel = n.channel;
@@ -32,6 +32,11 @@ RenderOutcome LiteralRenderer::render(const domain::Notification& n, const domai
     out.error = "template rendering is not available for " + n.template_category + "/" + n.template_name;
   }
   return out;
+}
+
+boost::asio::awaitable<RenderOutcome> LiteralRenderer::render(const domain::Notification& n,
+                                                              const domain::Recipient* r) {
+  co_return render_literal(n, r);
 }
 
 }  // namespace comms::delivery

@@ -1,8 +1,11 @@
 // Turns a stored notification into the message a provider sends. The seam
 // between the dispatcher and the template engine: a notification either carries
 // literal subject/content, or names a template rendered at dispatch time.
-// Implementations must be safe to call from many threads.
+// Implementations must be safe to call from many threads. render() is a
+// coroutine because a template may have to be read from the cache or store;
+// `n` and `recipient` must stay alive until it completes (co_await it at once).
 #pragma once
+#include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
 
@@ -21,7 +24,8 @@ class Renderer {
  public:
   virtual ~Renderer() = default;
   // `recipient` may be null when the directory has no entry.
-  virtual RenderOutcome render(const domain::Notification& n, const domain::Recipient* recipient) = 0;
+  virtual boost::asio::awaitable<RenderOutcome> render(const domain::Notification& n,
+                                                       const domain::Recipient* recipient) = 0;
 };
 
 // Literal content only: subject/content as stored. Resolves the address from
@@ -29,8 +33,13 @@ class Renderer {
 // recipient id.
 class LiteralRenderer : public Renderer {
  public:
-  RenderOutcome render(const domain::Notification& n, const domain::Recipient* recipient) override;
+  boost::asio::awaitable<RenderOutcome> render(const domain::Notification& n,
+                                               const domain::Recipient* recipient) override;
 };
+
+// LiteralRenderer's result, without suspending: the message as stored, or a
+// failure when there is no address, or no content and a template name.
+RenderOutcome render_literal(const domain::Notification& n, const domain::Recipient* recipient);
 
 // The address rule above, shared by every renderer. Empty when there is none.
 std::string resolve_address(const domain::Notification& n, const domain::Recipient* recipient);

@@ -27,9 +27,9 @@ std::size_t SecretVault::size() const {
   return entries_.size();
 }
 
-delivery::RenderOutcome SealedRenderer::render(const domain::Notification& n,
-                                               const domain::Recipient* recipient) {
-  if (!contains_token(n.personalization)) return inner_.render(n, recipient);
+boost::asio::awaitable<delivery::RenderOutcome> SealedRenderer::render(const domain::Notification& n,
+                                                                      const domain::Recipient* recipient) {
+  if (!contains_token(n.personalization)) co_return co_await inner_.render(n, recipient);
   auto masked_json = reveal_json(n.personalization, sealer_, Reveal::masked);
   auto clear_json = reveal_json(n.personalization, sealer_, Reveal::clear);
   if (!masked_json || !clear_json) {
@@ -40,7 +40,7 @@ delivery::RenderOutcome SealedRenderer::render(const domain::Notification& n,
             ? "a secret in this notification was sealed before a restart; without COMMS_SECRETS_KEY "
               "it cannot be opened, so the event must be sent again"
             : "a secret in this notification cannot be opened with COMMS_SECRETS_KEY";
-    return failed;
+    co_return failed;
   }
   domain::Notification masked = n;
   masked.personalization = std::move(*masked_json);
@@ -59,12 +59,12 @@ delivery::RenderOutcome SealedRenderer::render(const domain::Notification& n,
       (void)templates::render(*rule->fallback_subject, ctx, opts, clear.subject);
     }
   }
-  auto stored = inner_.render(masked, recipient);
-  if (!stored.ok) return stored;
-  auto sent = inner_.render(clear, recipient);
-  if (!sent.ok) return sent;
+  auto stored = co_await inner_.render(masked, recipient);
+  if (!stored.ok) co_return stored;
+  auto sent = co_await inner_.render(clear, recipient);
+  if (!sent.ok) co_return sent;
   vault_->put(n.id, std::move(sent.message));
-  return stored;
+  co_return stored;
 }
 
 boost::asio::awaitable<delivery::SendResult> RevealingChannel::send(const delivery::Outgoing& message) {

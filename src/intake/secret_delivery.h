@@ -55,7 +55,8 @@ class SealedRenderer final : public delivery::Renderer {
   SealedRenderer(delivery::Renderer& inner, const Sealer& sealer, const Rules& rules,
                  std::shared_ptr<SecretVault> vault)
       : inner_(inner), sealer_(sealer), rules_(rules), vault_(std::move(vault)) {}
-  delivery::RenderOutcome render(const domain::Notification& n, const domain::Recipient* recipient) override;
+  boost::asio::awaitable<delivery::RenderOutcome> render(const domain::Notification& n,
+                                                         const domain::Recipient* recipient) override;
 
  private:
   delivery::Renderer& inner_;

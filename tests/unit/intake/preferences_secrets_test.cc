@@ -114,7 +114,7 @@ TEST_F(PreferencesSecretsTest, TheOtpCodeIsNeverStoredInClearButReachesTheProvid
   EXPECT_TRUE(
       dynamic_cast<delivery::DevInboxChannel*>(channels[domain::Channel::email].get()));  // not wrapped
 
-  const auto out = renderer->render(n, nullptr);
+  const auto out = run(renderer->render(n, nullptr));
   ASSERT_TRUE(out.ok) << out.error;
   EXPECT_EQ(out.message.text, "Your IntelliFin verification code is ******. Do not share it with anyone.");
   run(channels[domain::Channel::sms]->send(out.message));
@@ -140,7 +140,7 @@ TEST_F(PreferencesSecretsTest, ASecretSealedByAnotherKeyFailsTheRenderClearly) {
   make_intake({.secrets_key = std::string(64, '8')});
   delivery::LiteralRenderer literal;
   auto renderer = intake_->secret_renderer(literal);
-  const auto out = renderer->render(r.executed.created[0], nullptr);
+  const auto out = run(renderer->render(r.executed.created[0], nullptr));
   EXPECT_FALSE(out.ok);
   EXPECT_NE(out.error.find("COMMS_SECRETS_KEY"), std::string::npos);
 }
