@@ -4,6 +4,8 @@
 #include <future>
 #include <string_view>
 
+#include "common/log.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_thread.h"
 
@@ -18,6 +20,27 @@ void mark_store_thread() {
 }
 bool on_store_thread() {
   return t_store_thread;
+}
+
+void call_done(const Done& done, std::exception_ptr e) {
+  if (!done) return;
+  try {
+    done(std::move(e));
+  } catch (const std::exception& ex) {
+    log::error("store_done_callback_threw", {{"error", ex.what()}});
+  } catch (...) {
+    log::error("store_done_callback_threw", {{"error", "non-standard exception"}});
+  }
+}
+
+std::string what_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "non-standard exception";
+  }
 }
 
 }  // namespace detail
@@ -69,7 +92,7 @@ std::unique_ptr<Store> open_store(const StoreOptions& options) {
   if (url.empty()) throw StoreError("store url is empty (expected a path, sqlite:PATH or postgres://...)");
 
   const std::string_view scheme = url_scheme(url);
-  if (scheme == "postgres" || scheme == "postgresql") throw StoreError("PostgreSQL backend not built yet");
+  if (scheme == "postgres" || scheme == "postgresql") return postgres::open_pg_store(options.url, options);
   if (url.starts_with("sqlite:")) {
     url.remove_prefix(7);
     // "sqlite:///abs/path" and "sqlite://rel/path" are accepted as well as "sqlite:PATH".

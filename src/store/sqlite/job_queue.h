@@ -1,13 +1,9 @@
-// Job, the work handed to a connection-owning store thread, and JobQueue,
-// the queue those threads consume. Thread-safe.
+// Job, the work handed to a connection-owning SQLite store thread, and the
+// queue those threads consume. Thread-safe.
 #pragma once
-#include <condition_variable>
-#include <cstddef>
-#include <deque>
 #include <functional>
-#include <mutex>
-#include <vector>
 
+#include "store/job_queue.h"
 #include "store/sqlite/connection.h"
 #include "store/store.h"
 
@@ -21,46 +17,6 @@ struct Job {
   bool standalone = false;
 };
 
-// A FIFO of jobs that can be closed: closing refuses new jobs while the
-// consumers drain the ones already queued.
-class JobQueue {
- public:
-  // False (and `job` untouched) once closed.
-  bool push(Job& job) {
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) return false;
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-    return true;
-  }
-  // Waits for jobs and moves into `out` either one standalone job or up to
-  // `max` consecutive others; false when the queue is closed and drained.
-  bool pop(std::size_t max, std::vector<Job>& out) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
-    if (jobs_.empty()) return false;
-    const bool alone = jobs_.front().standalone;
-    do {
-      out.push_back(std::move(jobs_.front()));
-      jobs_.pop_front();
-    } while (!alone && out.size() < max && !jobs_.empty() && !jobs_.front().standalone);
-    return true;
-  }
-  void close() {
-    {
-      std::lock_guard lock(mu_);
-      closed_ = true;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> jobs_;  // guarded by mu_
-  bool closed_ = false;   // guarded by mu_
-};
+using JobQueue = detail::JobQueue<Job>;
 
 }  // namespace comms::store::sqlite

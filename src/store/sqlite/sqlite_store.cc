@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "common/ids.h"
-#include "common/log.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/job_queue.h"
 #include "store/sqlite/migrations.h"
@@ -19,32 +18,13 @@ namespace comms::store::sqlite {
 namespace {
 
 namespace fs = std::filesystem;
+using detail::call_done;
+using detail::what_of;
 
 constexpr int kBusyTimeoutMs = 5000;
 
 std::exception_ptr closed_error() {
   return std::make_exception_ptr(StoreError("store closed"));
-}
-
-void call_done(const Done& done, std::exception_ptr e) {
-  if (!done) return;
-  try {
-    done(std::move(e));
-  } catch (const std::exception& ex) {
-    log::error("store_done_callback_threw", {{"error", ex.what()}});
-  } catch (...) {
-    log::error("store_done_callback_threw", {{"error", "non-standard exception"}});
-  }
-}
-
-std::string what_of(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "non-standard exception";
-  }
 }
 
 void configure_writer(Connection& c, bool synchronous_full) {

@@ -129,6 +129,7 @@ TEST_P(ClaimTest, ConcurrentClaimantsNeverShareARow) {
 }
 
 TEST_P(ClaimTest, ReleaseAllClaimsReturnsSendingRowsToPending) {
+  if (is_postgres()) GTEST_SKIP() << "shared database: see ReleaseAllClaimsLeavesOtherInstancesClaimsAlone";
   insert_due(3, 10);
   Notification sent = sample_notification();
   sent.status = Status::sent;
@@ -151,6 +152,23 @@ TEST_P(ClaimTest, ReleaseAllClaimsReturnsSendingRowsToPending) {
 
   write([&](UnitOfWork& u) { released = u.notifications().release_all_claims(); });
   EXPECT_EQ(released, 0);
+}
+
+TEST_P(ClaimTest, ReleaseAllClaimsLeavesOtherInstancesClaimsAlone) {
+  if (!is_postgres())
+    GTEST_SKIP() << "embedded single-instance store: see ReleaseAllClaimsReturnsSendingRowsToPending";
+  insert_due(3, 10);
+  write([&](UnitOfWork& u) { u.notifications().claim_due(100, 2, 60'000); });
+  int released = -1;
+  write([&](UnitOfWork& u) { released = u.notifications().release_all_claims(); });
+  EXPECT_EQ(released, 0);
+  std::map<std::pair<domain::Channel, Status>, std::int64_t> by;
+  read([&](UnitOfWork& u) { by = u.notifications().count_by_channel_status(); });
+  EXPECT_EQ((by[{domain::Channel::email, Status::sending}]), 2)
+      << "in-flight claims stay until their lease ends";
+  std::vector<Notification> claimed;
+  write([&](UnitOfWork& u) { claimed = u.notifications().claim_due(60'101, 10, 1000); });
+  EXPECT_EQ(claimed.size(), 3u) << "expired leases are claimed again";
 }
 
 }  // namespace

@@ -28,8 +28,6 @@ class GroupCommitTest : public StoreTest {
   void release() { gate_.count_down(); }
   void wait_held() { held_done_.wait(); }
 
-  bool is_sqlite() const { return store_->backend() == "sqlite"; }
-
  private:
   std::latch gate_{1};
   std::latch held_done_{1};
@@ -84,12 +82,10 @@ TEST_P(GroupCommitTest, AThrowingUnitRollsBackAloneWhileTheRestOfTheBatchCommits
       EXPECT_FALSE(e) << "unit " << i;
     }
   }
-  if (is_sqlite()) {
-    const StoreStats after = store_->stats();
-    EXPECT_EQ(after.write_batches - before.write_batches, 1)
-        << "all units queued behind the held one form one group";
-    EXPECT_EQ(after.write_units - before.write_units, kUnits);
-  }
+  const StoreStats after = store_->stats();
+  EXPECT_EQ(after.write_batches - before.write_batches, 1)
+      << "all units queued behind the held one form one group";
+  EXPECT_EQ(after.write_units - before.write_units, kUnits);
 
   read([&](UnitOfWork& u) {
     for (int i = 0; i < kUnits; ++i) {

@@ -1,7 +1,7 @@
 // The backend-parameterized fixture for store tests. Every suite built on
 // StoreTest runs once per backend: SQLite in a fresh temporary directory, and
-// PostgreSQL when COMMS_TEST_PG_URL names a server (that database must be empty
-// at start; each test then expects to see only its own rows).
+// PostgreSQL in a fresh schema of the server named by COMMS_TEST_PG_URL (the
+// PostgreSQL instances are skipped, saying so, when it is unset).
 #pragma once
 #include <gtest/gtest.h>
 
@@ -12,20 +12,56 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "store/postgres/connection.h"
 #include "store/store.h"
 
 namespace comms::store::testing {
 
 struct Backend {
-  std::string name;  // test-name suffix
-  std::string url;   // empty: a fresh SQLite file per test
+  std::string name;  // test-name suffix: "sqlite" or "postgres"
+  std::string url;   // PostgreSQL: the server's URL, empty when not configured; SQLite: unused
 };
 
 inline std::vector<Backend> backends() {
-  std::vector<Backend> out{{"sqlite", ""}};
-  if (const char* pg = std::getenv("COMMS_TEST_PG_URL"); pg && *pg) out.push_back({"postgres", pg});
-  return out;
+  const char* pg = std::getenv("COMMS_TEST_PG_URL");
+  return {{"sqlite", ""}, {"postgres", pg ? pg : ""}};
 }
+
+// A schema of its own on the PostgreSQL server at `server_url`, dropped with
+// everything in it on destruction; url() reaches the server with that schema
+// as the search path, so a store opened there sees only this schema.
+class PgSchema {
+ public:
+  explicit PgSchema(std::string server_url)
+      : server_url_(std::move(server_url)), name_("t_" + hex_of(new_uuid())) {
+    postgres::Connection(server_url_).script("CREATE SCHEMA " + name_);
+    url_ = server_url_ + (server_url_.find('?') == std::string::npos ? "?" : "&") +
+           "options=-csearch_path%3D" + name_;
+  }
+  ~PgSchema() {
+    try {
+      postgres::Connection(server_url_).script("DROP SCHEMA " + name_ + " CASCADE");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "cannot drop schema " << name_ << ": " << e.what();
+    }
+  }
+  PgSchema(const PgSchema&) = delete;
+  PgSchema& operator=(const PgSchema&) = delete;
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  static std::string hex_of(const std::string& uuid) {
+    std::string out;
+    for (char c : uuid)
+      if (c != '-') out += c;
+    return out;
+  }
+
+  std::string server_url_;
+  std::string name_;
+  std::string url_;
+};
 
 inline void PrintTo(const Backend& b, std::ostream* os) {
   *os << b.name;
@@ -38,11 +74,14 @@ inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam().url.empty()) {
+    if (GetParam().name == "postgres") {
+      if (GetParam().url.empty())
+        GTEST_SKIP() << "COMMS_TEST_PG_URL is not set: no PostgreSQL server to test";
+      schema_ = std::make_unique<PgSchema>(GetParam().url);
+      url_ = schema_->url();
+    } else {
       dir_ = std::filesystem::temp_directory_path() / ("comms-store-test-" + new_uuid());
       url_ = "sqlite:" + (dir_ / "store.db").string();
-    } else {
-      url_ = GetParam().url;
     }
     store_ = open();
     store_->migrate();
@@ -51,8 +90,11 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   void TearDown() override {
     if (store_) store_->close();
     store_.reset();
+    schema_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
+
+  bool is_postgres() const { return GetParam().name == "postgres"; }
 
   // Another store over the same database.
   std::unique_ptr<Store> open(StoreOptions options = {}) {
@@ -71,6 +113,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 
   std::string url_;
   std::filesystem::path dir_;
+  std::unique_ptr<PgSchema> schema_;
   std::unique_ptr<Store> store_;
 };
 

@@ -1,0 +1,294 @@
+#include "store/postgres/pg_store.h"
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/job_queue.h"
+#include "store/postgres/connection.h"
+#include "store/postgres/migrations.h"
+#include "store/postgres/unit_of_work.h"
+#include "store/store_thread.h"
+
+namespace comms::store::postgres {
+namespace {
+
+using detail::call_done;
+using detail::what_of;
+
+// Work for one connection-owning thread; `done` gets its outcome. A
+// standalone job (migrations, ping) runs alone, outside any transaction.
+struct Job {
+  std::function<void(Connection&)> run;
+  Done done;
+  bool standalone = false;
+};
+using JobQueue = detail::JobQueue<Job>;
+
+std::exception_ptr closed_error() {
+  return std::make_exception_ptr(StoreError("store closed"));
+}
+
+class PgStore final : public Store {
+ public:
+  PgStore(const std::string& url, const StoreOptions& options)
+      : url_(url), max_batch_(static_cast<std::size_t>(options.max_batch)) {
+    writer_conn_ = std::make_unique<Connection>(url_);
+    for (int i = 0; i < options.read_threads; ++i)
+      reader_conns_.push_back(std::make_unique<Connection>(url_));
+    try {
+      writer_ = std::thread([this] { writer_loop(); });
+      for (auto& conn : reader_conns_) readers_.emplace_back([this, &conn] { reader_loop(conn); });
+    } catch (...) {
+      stop_threads();
+      throw;
+    }
+  }
+
+  ~PgStore() override { close(); }
+
+  void submit_write(Work work, Done done) override {
+    Job job{[w = std::move(work)](Connection& c) {
+              PgUnitOfWork uow(c, true);
+              w(uow);
+            },
+            std::move(done)};
+    if (!writes_.push(job)) call_done(job.done, closed_error());
+  }
+
+  void submit_read(Work work, Done done) override {
+    Job job{[this, w = std::move(work)](Connection& c) {
+              ++read_units_;
+              PgUnitOfWork uow(c, false);
+              w(uow);
+            },
+            std::move(done)};
+    if (!reads_.push(job)) call_done(job.done, closed_error());
+  }
+
+  int migrate() override {
+    int ran = 0;
+    run_blocking(writes_, [&](Connection& c) { ran = apply_migrations(c); });
+    return ran;
+  }
+
+  std::pair<int, int> schema_version() override {
+    int current = 0;
+    run_blocking(reads_, [&](Connection& c) { current = current_schema_version(c); });
+    return {current, latest_version(migrations())};
+  }
+
+  bool ping() override {
+    try {
+      run_blocking(reads_, [](Connection& c) { c.query("SELECT 1"); });
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  void close() override {
+    if (detail::on_store_thread()) throw StoreError("close() called on a store thread (it would deadlock)");
+    std::lock_guard lock(close_mu_);
+    if (closed_) return;
+    stop_threads();
+    reader_conns_.clear();
+    writer_conn_.reset();
+    closed_ = true;
+  }
+
+  std::string backend() const override { return "postgres"; }
+
+  StoreStats stats() const override {
+    return {write_batches_.load(), write_units_.load(), read_units_.load()};
+  }
+
+ private:
+  // Refuses new jobs, lets the threads drain what was queued, joins them.
+  void stop_threads() {
+    writes_.close();
+    reads_.close();
+    if (writer_.joinable()) writer_.join();
+    for (auto& t : readers_)
+      if (t.joinable()) t.join();
+  }
+
+  // Runs `fn` alone on a thread of `queue` and waits for it. Rethrows what it threw.
+  void run_blocking(JobQueue& queue, std::function<void(Connection&)> fn) {
+    if (detail::on_store_thread())
+      throw StoreError("blocking store call on a store thread (it would deadlock)");
+    auto promise = std::make_shared<std::promise<void>>();
+    auto result = promise->get_future();
+    Job job{std::move(fn),
+            [promise](std::exception_ptr e) {
+              if (e)
+                promise->set_exception(e);
+              else
+                promise->set_value();
+            },
+            true};
+    if (!queue.push(job)) throw StoreError("store closed");
+    result.get();
+  }
+
+  // The thread's connection, reopened if it was lost. StoreError when the server cannot be reached.
+  Connection& connected(std::unique_ptr<Connection>& conn) {
+    if (!conn || !conn->ok()) {
+      conn.reset();
+      conn = std::make_unique<Connection>(url_);
+    }
+    return *conn;
+  }
+
+  void writer_loop() {
+    detail::mark_store_thread();
+    std::vector<Job> batch;
+    batch.reserve(max_batch_);
+    while (writes_.pop(max_batch_, batch)) {
+      if (batch.front().standalone)
+        run_standalone(writer_conn_, batch.front());
+      else
+        run_batch(batch);
+      batch.clear();
+    }
+  }
+
+  void reader_loop(std::unique_ptr<Connection>& conn) {
+    detail::mark_store_thread();
+    std::vector<Job> one;
+    while (reads_.pop(1, one)) {
+      if (one.front().standalone)
+        run_standalone(conn, one.front());
+      else
+        run_read(conn, one.front());
+      one.clear();
+    }
+  }
+
+  void run_standalone(std::unique_ptr<Connection>& conn, Job& job) {
+    std::exception_ptr error;
+    try {
+      job.run(connected(conn));
+    } catch (...) {
+      error = std::current_exception();
+      if (conn) conn->rollback();
+    }
+    call_done(job.done, std::move(error));
+  }
+
+  // A read unit in its own snapshot. Its COMMIT is not waited for: it travels
+  // with the next unit's first statement (a read-only commit has nothing to make durable).
+  void run_read(std::unique_ptr<Connection>& conn, Job& job) {
+    std::exception_ptr error;
+    try {
+      Connection& c = connected(conn);
+      c.send("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", {}, true);
+      job.run(c);
+      c.send("COMMIT", {}, true);
+      c.sync_later();
+    } catch (...) {
+      error = std::current_exception();
+      if (conn) conn->rollback();
+    }
+    call_done(job.done, std::move(error));
+  }
+
+  // One group commit: BEGIN, each job inside its own savepoint, COMMIT once,
+  // then every Done. A failing job is rolled back to its savepoint alone. If
+  // the transaction itself is lost (connection lost), the jobs already run in
+  // it fail too and the rest start afresh.
+  void run_batch(std::vector<Job>& batch) {
+    std::vector<std::exception_ptr> results(batch.size());
+    std::size_t i = 0;
+    while (i < batch.size()) {
+      ++write_batches_;
+      const std::size_t first = i;
+      Connection* c = nullptr;
+      try {
+        c = &connected(writer_conn_);
+        c->send("BEGIN", {}, true);
+      } catch (...) {
+        for (; i < batch.size(); ++i) results[i] = std::current_exception();
+        break;
+      }
+      bool aborted = false;
+      for (; i < batch.size() && !aborted; ++i) {
+        ++write_units_;
+        try {
+          c->send("SAVEPOINT unit", {}, true);
+          batch[i].run(*c);
+          if (c->unchecked()) c->wait();  // the unit's queued writes must have succeeded
+          c->send("RELEASE SAVEPOINT unit", {}, true);
+        } catch (...) {
+          results[i] = std::current_exception();
+          aborted = !undo_unit(*c);
+          if (aborted)
+            fail_committed(results, first, i,
+                           "transaction aborted by an earlier error: " + what_of(results[i]));
+        }
+      }
+      if (aborted) {
+        c->rollback();
+        continue;
+      }
+      try {
+        c->send("COMMIT", {}, true);
+        c->sync();
+        if (c->transaction() != Connection::Transaction::idle)
+          throw StoreError("COMMIT left the transaction open");
+      } catch (...) {
+        const std::string why = what_of(std::current_exception());
+        c->rollback();
+        fail_committed(results, first, i, "commit failed: " + why);
+      }
+    }
+    for (std::size_t k = 0; k < batch.size(); ++k) call_done(batch[k].done, std::move(results[k]));
+  }
+
+  // Rolls a failed unit back to its savepoint; false when the enclosing
+  // transaction is gone (the connection was lost).
+  static bool undo_unit(Connection& c) {
+    c.discard();
+    const auto tx = c.ok() ? c.transaction() : Connection::Transaction::unknown;
+    if (tx != Connection::Transaction::open && tx != Connection::Transaction::failed) return false;
+    try {
+      c.send("ROLLBACK TO SAVEPOINT unit", {}, true);
+      c.send("RELEASE SAVEPOINT unit", {}, true);
+      c.wait();
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  // Units [first, end) that had succeeded did not commit after all.
+  static void fail_committed(std::vector<std::exception_ptr>& results, std::size_t first, std::size_t end,
+                             const std::string& why) {
+    for (std::size_t k = first; k < end; ++k)
+      if (!results[k]) results[k] = std::make_exception_ptr(StoreError(why));
+  }
+
+  const std::string url_;
+  const std::size_t max_batch_;
+  std::unique_ptr<Connection> writer_conn_;                // owned by writer_ while it runs
+  std::vector<std::unique_ptr<Connection>> reader_conns_;  // [i] owned by readers_[i] while it runs
+  JobQueue writes_;
+  JobQueue reads_;
+  std::thread writer_;
+  std::vector<std::thread> readers_;
+  std::atomic<std::int64_t> write_batches_{0};
+  std::atomic<std::int64_t> write_units_{0};
+  std::atomic<std::int64_t> read_units_{0};
+  std::mutex close_mu_;
+  bool closed_ = false;  // guarded by close_mu_
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_pg_store(const std::string& url, const StoreOptions& options) {
+  return std::make_unique<PgStore>(url, options);
+}
+
+}  // namespace comms::store::postgres
