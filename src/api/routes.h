@@ -12,5 +12,8 @@ void register_routes(http::Router& router, Context& ctx);
 void register_notification_routes(http::Router& router, Context& ctx);
 void register_recipient_routes(http::Router& router, Context& ctx);
 void register_ops_routes(http::Router& router, Context& ctx);
+// The admin template API (templates_api.cc) and its preview (template_preview_api.cc).
+void register_template_routes(http::Router& router, Context& ctx);
+void register_template_preview_route(http::Router& router, Context& ctx);
 
 }  // namespace comms::api

@@ -14,6 +14,13 @@ boost::json::value string_or_null(const std::string& s) {
   if (s.empty()) return nullptr;
   return boost::json::value(s);
 }
+void put_content(boost::json::object& o, const store::TemplateContent& c) {
+  o["subject"] = string_or_null(c.subject);
+  o["body"] = c.body;
+  o["htmlBody"] = string_or_null(c.html_body);
+  o["maxSegments"] = c.max_segments;
+  o["strict"] = c.strict;
+}
 }  // namespace
 
 boost::json::object to_json(const domain::Notification& n) {
@@ -74,6 +81,33 @@ boost::json::object to_json(const store::DevMessage& m) {
   o["subject"] = m.subject;
   o["body"] = m.body;
   o["capturedAt"] = time_or_null(m.captured_at);
+  return o;
+}
+
+boost::json::object to_json(const store::TemplateRecord& t, bool content) {
+  boost::json::object o;
+  o["id"] = t.id;
+  o["category"] = t.category;
+  o["name"] = t.name;
+  o["channel"] = domain::to_string(t.channel);
+  o["locale"] = t.locale;
+  o["description"] = t.description;
+  o["activeVersion"] = t.active_version;
+  o["latestVersion"] = t.latest_version;
+  if (content) put_content(o, t.active);
+  o["createdAt"] = time_or_null(t.created_at);
+  o["updatedAt"] = time_or_null(t.updated_at);
+  o["version"] = t.version;
+  return o;
+}
+
+boost::json::object to_json(const store::TemplateVersion& v, bool active) {
+  boost::json::object o;
+  o["version"] = v.version;
+  o["active"] = active;
+  put_content(o, v.content);
+  o["createdBy"] = v.created_by;
+  o["createdAt"] = time_or_null(v.created_at);
   return o;
 }
 
