@@ -29,6 +29,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "templating/template_renderer.h"
 #include "templating/template_service.h"
 
 namespace comms::app {
@@ -160,10 +161,10 @@ int serve(const Config& config) {
   delivery::Channels channels = providers.channels;
   auto& outcomes = registry.counter("comms_notifications_processed_total",
                                     "Send attempts by channel and resulting status", {"channel", "status"});
-  delivery::LiteralRenderer renderer;
   cache::MemoryCache cache({.capacity = static_cast<std::size_t>(config.cache_capacity),
                             .default_ttl = config.cache_ttl});
   templating::TemplateService templates(*store, cache);
+  templating::TemplateRenderer renderer(templates);
 
   bus::BusOptions bo;
   bo.url = config.bus;

@@ -12,13 +12,11 @@ std::string resolve_address(const domain::Notification& n, const domain::Recipie
   return {};
 }
 
-RenderOutcome render_literal(const domain::Notification& n, const domain::Recipient* r) {
+RenderOutcome envelope(const domain::Notification& n, const domain::Recipient* r) {
   RenderOutcome out;
   out.message.notification_id = n.id;
   out.message.channel = n.channel;
   out.message.recipient_id = n.recipient_id;
-  out.message.subject = n.subject;
-  out.message.text = n.content;
   out.message.category = n.template_category;
   out.message.correlation_id = n.correlation_id;
   out.message.created_at = n.created_at;
@@ -27,7 +25,16 @@ RenderOutcome render_literal(const domain::Notification& n, const domain::Recipi
     out.ok = false;
     out.error = std::string("recipient ") + n.recipient_id + " has no " +
                 (n.channel == domain::Channel::sms ? "phone number" : "email address");
-  } else if (n.content.empty() && !n.template_name.empty()) {
+  }
+  return out;
+}
+
+RenderOutcome render_literal(const domain::Notification& n, const domain::Recipient* r) {
+  RenderOutcome out = envelope(n, r);
+  if (!out.ok) return out;
+  out.message.subject = n.subject;
+  out.message.text = n.content;
+  if (n.content.empty() && !n.template_name.empty()) {
     out.ok = false;
     out.error = "template rendering is not available for " + n.template_category + "/" + n.template_name;
   }

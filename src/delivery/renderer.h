@@ -37,6 +37,10 @@ class LiteralRenderer : public Renderer {
                                                const domain::Recipient* recipient) override;
 };
 
+// The message without subject, text or html: ids, channel, category and the
+// address (resolve_address). Fails when there is no address.
+RenderOutcome envelope(const domain::Notification& n, const domain::Recipient* recipient);
+
 // LiteralRenderer's result, without suspending: the message as stored, or a
 // failure when there is no address, or no content and a template name.
 RenderOutcome render_literal(const domain::Notification& n, const domain::Recipient* recipient);

@@ -1,6 +1,7 @@
 #include "templating/template_service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <boost/json.hpp>
 #include <deque>
 #include <map>
@@ -58,11 +59,18 @@ std::optional<Entry> decode(const std::string& text) {
   return e;
 }
 
+// BCP 47 casing, as the API stores tags: "bem_zm" -> "bem-ZM", "EN" -> "en".
 std::string normalise(std::string_view tag) {
   std::string out;
-  for (char c : tag) {
-    if (c == '_') c = '-';
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= tag.size(); ++i) {
+    if (i < tag.size() && tag[i] != '-' && tag[i] != '_') continue;
+    const bool region = start > 0 && i - start == 2;
+    if (start > 0) out += '-';
+    for (char c : tag.substr(start, i - start))
+      out += static_cast<char>(region ? std::toupper(static_cast<unsigned char>(c))
+                                      : std::tolower(static_cast<unsigned char>(c)));
+    start = i + 1;
   }
   return out;
 }

@@ -7,7 +7,8 @@
 // are immutable, so that map is bounded in size and never invalidated.
 //
 // Locale fallback: the requested tag ("bem-ZM"), then its language ("bem"), then "en". Tags are
-// compared lower-case with '_' read as '-'.
+// read with '_' as '-', the language lower-case and a two-letter region upper-case ("bem_zm" is
+// "bem-ZM"), which is how the API stores them.
 //
 // Every change to a template (create, new version, activation, delete) must be followed by
 // invalidate(record): the API does it after its unit of work commits. Through a shared L2 (Redis,
