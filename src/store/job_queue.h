@@ -1,11 +1,17 @@
 // JobQueue, the queue that connection-owning store threads consume (every
-// backend's writer and readers). Thread-safe.
+// backend's writer and readers), and run_blocking, which waits for one job.
+// Thread-safe.
 #pragma once
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <vector>
+
+#include "store/store.h"
+#include "store/store_thread.h"
 
 namespace comms::store::detail {
 
@@ -52,5 +58,25 @@ class JobQueue {
   std::deque<Job> jobs_;  // guarded by mu_
   bool closed_ = false;   // guarded by mu_
 };
+
+// Runs `run` as a standalone job of `queue` and waits for it; rethrows what it
+// threw. StoreError when the queue is closed, or when called on a store thread
+// (it would deadlock). `Job` is {run, done, standalone}.
+template <class Job>
+void run_blocking(JobQueue<Job>& queue, decltype(Job::run) run) {
+  if (on_store_thread()) throw StoreError("blocking store call on a store thread (it would deadlock)");
+  auto promise = std::make_shared<std::promise<void>>();
+  auto result = promise->get_future();
+  Job job{std::move(run),
+          [promise](std::exception_ptr e) {
+            if (e)
+              promise->set_exception(e);
+            else
+              promise->set_value();
+          },
+          true};
+  if (!queue.push(job)) throw StoreError("store closed");
+  result.get();
+}
 
 }  // namespace comms::store::detail

@@ -33,6 +33,12 @@ void call_done(const Done& done, std::exception_ptr e) {
   }
 }
 
+void fail_committed(std::vector<std::exception_ptr>& results, std::size_t first, std::size_t end,
+                    const std::string& why) {
+  for (std::size_t k = first; k < end; ++k)
+    if (!results[k]) results[k] = std::make_exception_ptr(StoreError(why));
+}
+
 std::string what_of(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);

@@ -2,8 +2,10 @@
 // refuse to run there instead of deadlocking, and calling a unit of work's
 // Done. Internal to the store module. Thread-safe (per-thread state).
 #pragma once
+#include <cstddef>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -18,5 +20,10 @@ void call_done(const Done& done, std::exception_ptr e);
 
 // The message of the exception in `e`.
 std::string what_of(const std::exception_ptr& e);
+
+// Group commit: units [first, end) of a group that had succeeded did not
+// commit after all; each gets StoreError(why).
+void fail_committed(std::vector<std::exception_ptr>& results, std::size_t first, std::size_t end,
+                    const std::string& why);
 
 }  // namespace comms::store::detail

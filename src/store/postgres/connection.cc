@@ -175,6 +175,10 @@ std::int64_t Result::affected() const {
   return v;
 }
 
+std::string Result::command() const {
+  return res_ ? PQcmdStatus(res_) : "";
+}
+
 bool Result::is_null(int row, int col) const {
   return PQgetisnull(res_, row, col) != 0;
 }
@@ -243,19 +247,6 @@ bool Connection::ok() const {
   return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK;
 }
 
-Connection::Transaction Connection::transaction() const {
-  switch (PQtransactionStatus(conn_)) {
-    case PQTRANS_IDLE:
-      return Transaction::idle;
-    case PQTRANS_INTRANS:
-      return Transaction::open;
-    case PQTRANS_INERROR:
-      return Transaction::failed;
-    default:
-      return Transaction::unknown;
-  }
-}
-
 void Connection::lost(std::string_view during) {
   pending_.clear();
   unchecked_ = 0;
@@ -288,13 +279,13 @@ void Connection::send(std::string_view sql, const Params& params, bool control) 
   if (!control) ++unchecked_;
 }
 
-Result Connection::query(std::string_view sql, const Params& params) {
+Result Connection::query(std::string_view sql, const Params& params, bool then_sync) {
   const std::string& name = prepared_name(sql);
   const auto values = params.values();
   if (!PQsendQueryPrepared(conn_, name.c_str(), params.size(), values.data(), nullptr, nullptr, 0))
     lost("send");
   push(Pending::Kind::statement, true, sql);
-  return drain(false);
+  return drain(then_sync);
 }
 
 void Connection::wait() {
@@ -322,8 +313,8 @@ void Connection::discard() noexcept {
 
 void Connection::rollback() noexcept {
   discard();
-  if (!ok() || transaction() == Transaction::idle) return;
-  try {
+  if (!ok()) return;
+  try {  // outside a transaction, ROLLBACK only warns
     send("ROLLBACK", {}, true);
     sync();
   } catch (const std::exception&) {

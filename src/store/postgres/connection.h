@@ -63,6 +63,8 @@ class Result {
   bool empty() const { return rows() == 0; }
   // Rows changed by an INSERT/UPDATE/DELETE.
   std::int64_t affected() const;
+  // The command tag: "INSERT 0 1", "COMMIT", or "ROLLBACK" for a COMMIT of a failed transaction.
+  std::string command() const;
   bool is_null(int row, int col) const;
   std::string text(int row, int col) const;
   // 0 for NULL; StoreError when the value is not an integer.
@@ -87,8 +89,9 @@ class Connection {
   // thrown by the next query()/wait()/sync(). `control` marks transaction
   // control (BEGIN, SAVEPOINT, RELEASE), which unchecked() does not count.
   void send(std::string_view sql, const Params& params = {}, bool control = false);
-  // Runs a statement after what is queued and returns its result.
-  Result query(std::string_view sql, const Params& params = {});
+  // Runs a statement after what is queued and returns its result; with
+  // `then_sync`, ends the pipeline segment after it (see sync()).
+  Result query(std::string_view sql, const Params& params = {}, bool then_sync = false);
   // Waits for everything queued.
   void wait();
   // Waits for everything queued and ends the pipeline segment (Sync). Outside
@@ -107,8 +110,6 @@ class Connection {
   // pipeline mode for it). Nothing may be queued.
   void script(std::string_view sql);
 
-  enum class Transaction { idle, open, failed, unknown };
-  Transaction transaction() const;
   // False once the server connection is lost; such a connection only fails.
   bool ok() const;
   // "host:port/database", for messages.

@@ -60,6 +60,7 @@ int apply_migrations(Connection& c) {
   const auto steps = migrations();
   const int latest = latest_version(steps);
   const int before = current_schema_version(c);
+  c.sync();  // ends the implicit transaction of the check
   if (before > latest) newer_than_binary(before, latest);
   if (before == latest) return 0;
   int ran = 0;

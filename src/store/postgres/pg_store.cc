@@ -16,6 +16,8 @@ namespace comms::store::postgres {
 namespace {
 
 using detail::call_done;
+using detail::fail_committed;
+using detail::run_blocking;
 using detail::what_of;
 
 // Work for one connection-owning thread; `done` gets its outcome. A
@@ -115,24 +117,6 @@ class PgStore final : public Store {
       if (t.joinable()) t.join();
   }
 
-  // Runs `fn` alone on a thread of `queue` and waits for it. Rethrows what it threw.
-  void run_blocking(JobQueue& queue, std::function<void(Connection&)> fn) {
-    if (detail::on_store_thread())
-      throw StoreError("blocking store call on a store thread (it would deadlock)");
-    auto promise = std::make_shared<std::promise<void>>();
-    auto result = promise->get_future();
-    Job job{std::move(fn),
-            [promise](std::exception_ptr e) {
-              if (e)
-                promise->set_exception(e);
-              else
-                promise->set_value();
-            },
-            true};
-    if (!queue.push(job)) throw StoreError("store closed");
-    result.get();
-  }
-
   // The thread's connection, reopened if it was lost. StoreError when the server cannot be reached.
   Connection& connected(std::unique_ptr<Connection>& conn) {
     if (!conn || !conn->ok()) {
@@ -170,7 +154,9 @@ class PgStore final : public Store {
   void run_standalone(std::unique_ptr<Connection>& conn, Job& job) {
     std::exception_ptr error;
     try {
-      job.run(connected(conn));
+      Connection& c = connected(conn);
+      job.run(c);
+      c.sync();  // ends the implicit transaction of statements outside BEGIN/COMMIT
     } catch (...) {
       error = std::current_exception();
       if (conn) conn->rollback();
@@ -234,10 +220,8 @@ class PgStore final : public Store {
         continue;
       }
       try {
-        c->send("COMMIT", {}, true);
-        c->sync();
-        if (c->transaction() != Connection::Transaction::idle)
-          throw StoreError("COMMIT left the transaction open");
+        if (c->query("COMMIT", {}, true).command() != "COMMIT")
+          throw StoreError("the transaction had failed and was rolled back");
       } catch (...) {
         const std::string why = what_of(std::current_exception());
         c->rollback();
@@ -251,8 +235,7 @@ class PgStore final : public Store {
   // transaction is gone (the connection was lost).
   static bool undo_unit(Connection& c) {
     c.discard();
-    const auto tx = c.ok() ? c.transaction() : Connection::Transaction::unknown;
-    if (tx != Connection::Transaction::open && tx != Connection::Transaction::failed) return false;
+    if (!c.ok()) return false;
     try {
       c.send("ROLLBACK TO SAVEPOINT unit", {}, true);
       c.send("RELEASE SAVEPOINT unit", {}, true);
@@ -261,13 +244,6 @@ class PgStore final : public Store {
     } catch (...) {
       return false;
     }
-  }
-
-  // Units [first, end) that had succeeded did not commit after all.
-  static void fail_committed(std::vector<std::exception_ptr>& results, std::size_t first, std::size_t end,
-                             const std::string& why) {
-    for (std::size_t k = first; k < end; ++k)
-      if (!results[k]) results[k] = std::make_exception_ptr(StoreError(why));
   }
 
   const std::string url_;

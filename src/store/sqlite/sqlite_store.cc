@@ -19,6 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using detail::call_done;
+using detail::fail_committed;
+using detail::run_blocking;
 using detail::what_of;
 
 constexpr int kBusyTimeoutMs = 5000;
@@ -137,24 +139,6 @@ class SqliteStore final : public Store {
       if (t.joinable()) t.join();
   }
 
-  // Runs `fn` alone on a thread of `queue` and waits for it. Rethrows what it threw.
-  void run_blocking(JobQueue& queue, std::function<void(Connection&)> fn) {
-    if (detail::on_store_thread())
-      throw StoreError("blocking store call on a store thread (it would deadlock)");
-    auto promise = std::make_shared<std::promise<void>>();
-    auto result = promise->get_future();
-    Job job{std::move(fn),
-            [promise](std::exception_ptr e) {
-              if (e)
-                promise->set_exception(e);
-              else
-                promise->set_value();
-            },
-            true};
-    if (!queue.push(job)) throw StoreError("store closed");
-    result.get();
-  }
-
   void writer_loop() {
     detail::mark_store_thread();
     std::vector<Job> batch;
@@ -256,13 +240,6 @@ class SqliteStore final : public Store {
       c.rollback_quietly();
       return false;
     }
-  }
-
-  // Units [first, end) that had succeeded did not commit after all.
-  static void fail_committed(std::vector<std::exception_ptr>& results, std::size_t first, std::size_t end,
-                             const std::string& why) {
-    for (std::size_t k = first; k < end; ++k)
-      if (!results[k]) results[k] = std::make_exception_ptr(StoreError(why));
   }
 
   const fs::path temp_dir_;
