@@ -7,6 +7,6 @@ foreach(f ${it_files})
   add_test(NAME it_${name} COMMAND ${COMMS_PYTEST} ${f}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration)
   set_tests_properties(it_${name} PROPERTIES
-    ENVIRONMENT "COMMS_TEST_BIN=$<TARGET_FILE:comms>;COMMS_SPEC_DIR=${CMAKE_SOURCE_DIR}/../shared/testdata/mustache-spec"
+    ENVIRONMENT "COMMS_TEST_BIN=$<TARGET_FILE:comms>;COMMS_TEST_UNIT_STORE=$<TARGET_FILE:unit_store>;COMMS_SPEC_DIR=${CMAKE_SOURCE_DIR}/../shared/testdata/mustache-spec"
     TIMEOUT 900)
 endforeach()
