@@ -89,7 +89,10 @@ class NotificationRepository {
   // returned ordered by priority desc, next_attempt_at asc. Two concurrent
   // claimants never receive the same row.
   virtual std::vector<domain::Notification> claim_due(Millis now, int limit, Millis lease_ms) = 0;
-  // Sets every Sending row back to Pending (embedded single-instance start-up).
+  // Embedded single-instance start-up: sets every Sending row back to Pending
+  // and returns how many. On PostgreSQL, where several instances share the
+  // table, a Sending row may be another live instance's in-flight send: it
+  // changes nothing and returns 0 (leases expire and claim_due takes them back).
   virtual int release_all_claims() = 0;
   virtual std::optional<domain::Notification> find_by_provider_message_id(const std::string& provider,
                                                                           const std::string& message_id) = 0;
@@ -362,7 +365,10 @@ class Store {
   // Runs `work` as one transaction. Implementations may group several units of
   // work into one commit (group commit), but each keeps all-or-nothing
   // semantics: a unit that throws is rolled back alone. `done` runs after the
-  // commit is durable.
+  // commit is durable. A unit must not catch a store error and go on: on
+  // PostgreSQL the failed statement has already aborted the unit's transaction,
+  // and a write whose result the unit does not use (an insert) may report its
+  // error at the unit's next statement or when the unit ends.
   virtual void submit_write(Work work, Done done) = 0;
   // Runs `work` against a consistent read snapshot; writes through it fail.
   virtual void submit_read(Work work, Done done) = 0;
@@ -389,8 +395,9 @@ void write_sync(Store& s, const Work& work);
 void read_sync(Store& s, const Work& work);
 
 // Opens the store named by a COMMS_DB value: a path or "sqlite:PATH" for SQLite,
-// "postgres://..." / "postgresql://..." for PostgreSQL. Throws StoreError with
-// a message naming the problem. SQLite creates missing parent directories;
+// "postgres://user:password@host:port/db?param=value" (or "postgresql://")
+// for PostgreSQL, whose connection errors name host, port and database but
+// never the password. Throws StoreError with a message naming the problem. SQLite creates missing parent directories;
 // ":memory:" is a throwaway SQLite database in a fresh temporary directory that
 // close() deletes (for tests). The schema is not touched: call migrate().
 struct StoreOptions {
