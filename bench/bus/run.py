@@ -6,9 +6,8 @@ queue of N envelopes.
     python3 bench/bus/run.py BUILD/bench_bus [MESSAGES] [PREFETCH...]
 
 Add a consumer by adding a function that drains a filled queue and returns events/s, and a
-column for it (the end-to-end "events -> dispatched notifications" run goes here once the
-intake consumers exist: run `comms serve` with COMMS_BUS pointing at the broker and count
-dev-inbox rows).
+column for it. The end-to-end run (events -> dispatched notifications through `comms serve`)
+is bench/bus/e2e.py.
 """
 import json
 import os
