@@ -9,5 +9,5 @@ apt_ensure \
   build-essential cmake ninja-build ccache pkg-config git ca-certificates tzdata openssl \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libsqlite3-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev libcurl4-openssl-dev \
-  libpq-dev libhiredis-dev librabbitmq-dev \
+  libpq-dev libhiredis-dev librabbitmq-dev libjemalloc-dev \
   libgtest-dev libgmock-dev libbenchmark-dev
