@@ -91,6 +91,9 @@ std::unique_ptr<Store> open_store(const StoreOptions& options) {
   if (options.read_threads < 1)
     throw StoreError("store option read_threads must be at least 1, got " +
                      std::to_string(options.read_threads));
+  if (options.write_threads < 1)
+    throw StoreError("store option write_threads must be at least 1, got " +
+                     std::to_string(options.write_threads));
   if (options.max_batch < 1)
     throw StoreError("store option max_batch must be at least 1, got " + std::to_string(options.max_batch));
 

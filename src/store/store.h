@@ -403,6 +403,10 @@ void read_sync(Store& s, const Work& work);
 struct StoreOptions {
   std::string url;
   int read_threads = 2;
+  // PostgreSQL: writer connections, each committing its own groups, so that one group's round
+  // trips and commit overlap another's; units submitted concurrently may then commit in any
+  // order. SQLite has one writer whatever this says.
+  int write_threads = 2;
   int max_batch = 256;           // most units of work in one group commit
   bool synchronous_full = true;  // SQLite: fsync the WAL on each group commit
 };

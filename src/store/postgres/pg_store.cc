@@ -37,11 +37,12 @@ class PgStore final : public Store {
  public:
   PgStore(const std::string& url, const StoreOptions& options)
       : url_(url), max_batch_(static_cast<std::size_t>(options.max_batch)) {
-    writer_conn_ = std::make_unique<Connection>(url_);
+    for (int i = 0; i < options.write_threads; ++i)
+      writer_conns_.push_back(std::make_unique<Connection>(url_));
     for (int i = 0; i < options.read_threads; ++i)
       reader_conns_.push_back(std::make_unique<Connection>(url_));
     try {
-      writer_ = std::thread([this] { writer_loop(); });
+      for (auto& conn : writer_conns_) writers_.emplace_back([this, &conn] { writer_loop(conn); });
       for (auto& conn : reader_conns_) readers_.emplace_back([this, &conn] { reader_loop(conn); });
     } catch (...) {
       stop_threads();
@@ -97,7 +98,7 @@ class PgStore final : public Store {
     if (closed_) return;
     stop_threads();
     reader_conns_.clear();
-    writer_conn_.reset();
+    writer_conns_.clear();
     closed_ = true;
   }
 
@@ -112,7 +113,8 @@ class PgStore final : public Store {
   void stop_threads() {
     writes_.close();
     reads_.close();
-    if (writer_.joinable()) writer_.join();
+    for (auto& t : writers_)
+      if (t.joinable()) t.join();
     for (auto& t : readers_)
       if (t.joinable()) t.join();
   }
@@ -126,15 +128,15 @@ class PgStore final : public Store {
     return *conn;
   }
 
-  void writer_loop() {
+  void writer_loop(std::unique_ptr<Connection>& conn) {
     detail::mark_store_thread();
     std::vector<Job> batch;
     batch.reserve(max_batch_);
     while (writes_.pop(max_batch_, batch)) {
       if (batch.front().standalone)
-        run_standalone(writer_conn_, batch.front());
+        run_standalone(conn, batch.front());
       else
-        run_batch(batch);
+        run_batch(conn, batch);
       batch.clear();
     }
   }
@@ -185,7 +187,7 @@ class PgStore final : public Store {
   // then every Done. A failing job is rolled back to its savepoint alone. If
   // the transaction itself is lost (connection lost), the jobs already run in
   // it fail too and the rest start afresh.
-  void run_batch(std::vector<Job>& batch) {
+  void run_batch(std::unique_ptr<Connection>& conn, std::vector<Job>& batch) {
     std::vector<std::exception_ptr> results(batch.size());
     std::size_t i = 0;
     while (i < batch.size()) {
@@ -193,7 +195,7 @@ class PgStore final : public Store {
       const std::size_t first = i;
       Connection* c = nullptr;
       try {
-        c = &connected(writer_conn_);
+        c = &connected(conn);
         c->send("BEGIN", {}, true);
       } catch (...) {
         for (; i < batch.size(); ++i) results[i] = std::current_exception();
@@ -248,11 +250,11 @@ class PgStore final : public Store {
 
   const std::string url_;
   const std::size_t max_batch_;
-  std::unique_ptr<Connection> writer_conn_;                // owned by writer_ while it runs
+  std::vector<std::unique_ptr<Connection>> writer_conns_;  // [i] owned by writers_[i] while it runs
   std::vector<std::unique_ptr<Connection>> reader_conns_;  // [i] owned by readers_[i] while it runs
   JobQueue writes_;
   JobQueue reads_;
-  std::thread writer_;
+  std::vector<std::thread> writers_;
   std::vector<std::thread> readers_;
   std::atomic<std::int64_t> write_batches_{0};
   std::atomic<std::int64_t> write_units_{0};
