@@ -7,11 +7,16 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "domain/notification.h"
+
+namespace comms::store {
+class UnitOfWork;
+}
 
 namespace comms::delivery {
 
@@ -38,6 +43,10 @@ struct SendResult {
   std::int64_t cost_micros = 0;
   std::string currency;
   std::string error;  // reason, for transient and permanent
+  // Writes the channel wants committed in the same unit of work as the notification's outcome
+  // (the dev inbox's capture), so that a send costs the store one unit of work, not two, and the
+  // capture and the status commit together. The dispatcher runs it; may be empty.
+  std::function<void(store::UnitOfWork&)> commit_with_outcome;
 
   static SendResult ok_from(std::string provider) {
     SendResult r;

@@ -152,6 +152,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       co_await write([&](store::UnitOfWork& uow) {
         uow.notifications().update(n);
         for (auto& e : events) uow.outbox().add(e);
+        if (result.commit_with_outcome) result.commit_with_outcome(uow);
       });
     } catch (const store::ConflictError&) {
       log::warn("dispatcher_outcome_conflict", {{"id", n.id}});

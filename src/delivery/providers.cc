@@ -83,7 +83,7 @@ Providers build_providers(const ProvidersOptions& o, metrics::Registry& registry
     std::shared_ptr<Channel> inbox;
     for (auto ch : {domain::Channel::sms, domain::Channel::email, domain::Channel::inapp}) {
       if (out.channels.count(ch)) continue;
-      if (!inbox) inbox = std::make_shared<DevInboxChannel>(store);
+      if (!inbox) inbox = std::make_shared<DevInboxChannel>();
       out.channels[ch] = inbox;
       out.dev_inbox_used = true;
     }

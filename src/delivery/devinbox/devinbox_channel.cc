@@ -1,6 +1,5 @@
 #include "delivery/devinbox/devinbox_channel.h"
 
-#include "common/async.h"
 #include "common/clock.h"
 
 namespace comms::delivery {
@@ -13,16 +12,12 @@ boost::asio::awaitable<SendResult> DevInboxChannel::send(const Outgoing& message
   m.subject = message.subject;
   m.body = message.html.empty() ? message.text : message.text + "\n\n" + message.html;
   m.captured_at = now_ms();
-  try {
-    co_await await_callback([&](Callback done) {
-      store_.submit_write([&m](store::UnitOfWork& uow) { uow.dev_inbox().add(m); }, std::move(done));
-    });
-  } catch (const std::exception& e) {
-    co_return SendResult::failure(SendResult::Kind::transient, "devinbox", e.what());
-  }
   SendResult r = SendResult::ok_from("devinbox");
   r.delivered = true;
   r.provider_message_id = message.notification_id;
+  // The capture commits with the outcome (one unit of work per send); if that unit fails, neither
+  // is stored and the notification is attempted again, so the inbox still gets exactly one copy.
+  r.commit_with_outcome = [m = std::move(m)](store::UnitOfWork& uow) mutable { uow.dev_inbox().add(m); };
   co_return r;
 }
 

@@ -108,7 +108,7 @@ TEST_F(PreferencesSecretsTest, TheOtpCodeIsNeverStoredInClearButReachesTheProvid
   auto renderer = intake_->secret_renderer(literal);
   auto capture = std::make_shared<CapturingChannel>();
   delivery::Channels channels{{domain::Channel::sms, capture},
-                              {domain::Channel::email, std::make_shared<delivery::DevInboxChannel>(*store_)}};
+                              {domain::Channel::email, std::make_shared<delivery::DevInboxChannel>()}};
   intake_->reveal_secrets(channels);
   EXPECT_NE(channels[domain::Channel::sms], capture);  // wrapped
   EXPECT_TRUE(
