@@ -397,7 +397,8 @@ void read_sync(Store& s, const Work& work);
 // Opens the store named by a COMMS_DB value: a path or "sqlite:PATH" for SQLite,
 // "postgres://user:password@host:port/db?param=value" (or "postgresql://")
 // for PostgreSQL, whose connection errors name host, port and database but
-// never the password. Throws StoreError with a message naming the problem. SQLite creates missing parent directories;
+// never the password. Throws StoreError with a message naming the problem. SQLite creates missing parent
+// directories;
 // ":memory:" is a throwaway SQLite database in a fresh temporary directory that
 // close() deletes (for tests). The schema is not touched: call migrate().
 struct StoreOptions {
@@ -407,7 +408,7 @@ struct StoreOptions {
   // trips and commit overlap another's; units submitted concurrently may then commit in any
   // order. SQLite has one writer whatever this says.
   int write_threads = 2;
-  int max_batch = 256;           // most units of work in one group commit
+  int max_batch = 256;           // most units of work in one group commit (PostgreSQL: at most 64)
   bool synchronous_full = true;  // SQLite: fsync the WAL on each group commit
 };
 std::unique_ptr<Store> open_store(const StoreOptions& options);

@@ -1,5 +1,6 @@
 #include "store/postgres/pg_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -29,6 +30,12 @@ struct Job {
 };
 using JobQueue = detail::JobQueue<Job>;
 
+// Each unit's SAVEPOINT is a subtransaction. A backend caches at most 64
+// subtransaction ids (PGPROC_MAX_CACHED_SUBXIDS); a transaction with more makes
+// every other session's snapshot checks consult pg_subtrans, which slows the
+// whole server down. So a group holds at most 64 units.
+constexpr int kMaxSubtransactions = 64;
+
 std::exception_ptr closed_error() {
   return std::make_exception_ptr(StoreError("store closed"));
 }
@@ -36,7 +43,7 @@ std::exception_ptr closed_error() {
 class PgStore final : public Store {
  public:
   PgStore(const std::string& url, const StoreOptions& options)
-      : url_(url), max_batch_(static_cast<std::size_t>(options.max_batch)) {
+      : url_(url), max_batch_(static_cast<std::size_t>(std::min(options.max_batch, kMaxSubtransactions))) {
     for (int i = 0; i < options.write_threads; ++i)
       writer_conns_.push_back(std::make_unique<Connection>(url_));
     for (int i = 0; i < options.read_threads; ++i)
