@@ -3,6 +3,9 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "common/async.h"
 #include "store/store.h"
@@ -22,6 +25,9 @@ struct Context {
   bool dev_inbox_enabled = true;
   bool metrics_public = true;
   metrics::Registry* metrics = nullptr;  // rendered by GET /metrics
+  // Backing services the service works without (Redis), by name: /health/ready shows each and
+  // answers "degraded" (still 200) while one is down.
+  std::vector<std::pair<std::string, std::function<bool()>>> optional_services;
   // Template lookup for rendering and previews; after every committed template change call
   // `co_await templates->invalidate(record)` (templating/template_service.h).
   templating::TemplateService* templates = nullptr;

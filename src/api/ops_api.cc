@@ -29,6 +29,11 @@ awaitable<Response> ready(Context& ctx, Request& req) {
   boost::json::object body;
   body["status"] = ok ? "ready" : "unavailable";
   body["database"] = ok ? "ok" : "unreachable";
+  for (const auto& [name, up] : ctx.optional_services) {
+    const bool is_up = up();
+    body[name] = is_up ? "ok" : "unreachable";
+    if (ok && !is_up) body["status"] = "degraded";
+  }
   co_return Response::json(ok ? 200 : 503, body);
 }
 

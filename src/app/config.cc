@@ -9,6 +9,8 @@
 #include <functional>
 #include <sstream>
 
+#include "redis/url.h"
+
 namespace comms::app {
 namespace {
 
@@ -315,6 +317,39 @@ const std::vector<Key>& keys() {
              "how long an in-app send waits to learn that a hub connection received it (else: Sent)",
              &Config::hub_delivery_timeout, 10, 600'000),
       // ---- end hub ----
+      // ---- redis (issue 7; docs/scale-out.md) ----
+      {"redis",
+       "Redis for scale-out, redis://[:password@]host:port[/db]: two-level cache and hub backplane; "
+       "empty = embedded (no Redis)",
+       true,
+       [](Config& c, const std::string& v) {
+         if (!v.empty()) {
+           try {
+             redis::parse_url(v);
+           } catch (const std::invalid_argument& e) {
+             throw Invalid{e.what()};
+           }
+         }
+         c.redis = v;
+       },
+       [](const Config& c) { return c.redis; }},
+      {"redis_prefix", "prefix of every Redis key and channel the service uses", false,
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 64 || v.find_first_of(" \t\r\n") != std::string::npos)
+           throw Invalid{"expected 1 to 64 characters without spaces, e.g. comms:"};
+         c.redis_prefix = v;
+       },
+       [](const Config& c) { return c.redis_prefix; }},
+      ms_key("redis_timeout_ms",
+             "Redis connect and command timeout; slower calls degrade to the local cache and limits",
+             &Config::redis_timeout, 1, 60'000),
+      {"rate_limit_store", "where rate-limit buckets live: memory (per instance) or redis (shared; needs COMMS_REDIS)",
+       false,
+       [](Config& c, const std::string& v) {
+         c.rate_limit_store = one_of(v, {"memory", "redis"});
+       },
+       [](const Config& c) { return c.rate_limit_store; }},
+      // ---- end redis ----
   };
   return k;
 }
@@ -408,6 +443,8 @@ Config load_config(const std::string& file_arg, char** environ) {
   if (!c.jwt_secret.empty() && c.jwt_secret.size() < 32)
     throw ConfigError("COMMS_JWT_SECRET: must be at least 32 bytes for HS256");
   if (c.retry_max < c.retry_base) throw ConfigError("COMMS_RETRY_MAX: must not be less than COMMS_RETRY_BASE");
+  if (c.rate_limit_store == "redis" && c.redis.empty())
+    throw ConfigError("COMMS_RATE_LIMIT_STORE: redis needs COMMS_REDIS");
   return c;
 }
 

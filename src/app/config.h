@@ -115,6 +115,13 @@ struct Config {
   std::chrono::milliseconds hub_delivery_timeout{5000};    // wait for "a connection received it"
   // ---- end hub -------------------------------------------------------------------------------
 
+  // ---- redis (issue 7; docs/scale-out.md) ----------------------------------------------------
+  std::string redis;                     // secret (password): empty = embedded, no Redis
+  std::string redis_prefix = "comms:";   // keys and channels
+  std::chrono::milliseconds redis_timeout{100};  // connect, command, queue wait
+  std::string rate_limit_store = "memory";  // memory | redis (needs redis)
+  // ---- end redis -----------------------------------------------------------------------------
+
   // Where each value came from ("default", "file", "env"), for `comms config`.
   std::map<std::string, std::string> sources;
 

@@ -14,6 +14,7 @@
 #include "api/provider_routes.h"
 #include "api/routes.h"
 #include "app/dev_secret.h"
+#include "app/scale_out.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "bus/make_bus.h"
@@ -161,8 +162,9 @@ int serve(const Config& config) {
   delivery::Channels channels = providers.channels;
   auto& outcomes = registry.counter("comms_notifications_processed_total",
                                     "Send attempts by channel and resulting status", {"channel", "status"});
-  cache::MemoryCache cache({.capacity = static_cast<std::size_t>(config.cache_capacity),
-                            .default_ttl = config.cache_ttl});
+  // COMMS_REDIS: a two-level cache, the Redis hub backplane and (optionally) shared rate limits.
+  ScaleOut scale_out(config, registry);
+  cache::Cache& cache = scale_out.cache();
   templating::TemplateService templates(*store, cache);
   templating::TemplateRenderer renderer(templates);
 
@@ -175,7 +177,7 @@ int serve(const Config& config) {
 
   {
     asio::io_context io(threads);
-    hub::Hub hub(io, *store, registry, hub_options(config));
+    hub::Hub hub(io, *store, registry, hub_options(config), scale_out.backplane());
     channels[domain::Channel::inapp] = std::make_shared<delivery::InAppChannel>(hub);
 
     delivery::Dispatcher* dispatcher_ptr = nullptr;
@@ -213,6 +215,7 @@ int serve(const Config& config) {
     ctx.dev_inbox_enabled = dev_inbox;
     ctx.metrics_public = config.metrics_public;
     ctx.metrics = &registry;
+    if (scale_out.redis_up()) ctx.optional_services.emplace_back("redis", [&scale_out] { return *scale_out.redis_up(); });
     ctx.templates = &templates;
 
     http::Router router;
@@ -222,7 +225,7 @@ int serve(const Config& config) {
     api::register_hub_routes(router, hub);
     api::register_inbox_routes(router, ctx);
     api::register_intake_routes(router, ctx, intake);
-    http::Server server(io, http_options(config), std::move(router), registry);
+    http::Server server(io, http_options(config), std::move(router), registry, scale_out.buckets());
     hub.attach(server);
 
     message_bus->start();
@@ -236,6 +239,7 @@ int serve(const Config& config) {
     log::info("listening", {{"url", url},
                             {"db", store->backend()},
                             {"bus", message_bus->name()},
+                            {"redis", scale_out.redis_name()},
                             {"migrations_applied", std::to_string(migrated)},
                             {"dev_inbox", dev_inbox ? "on" : "off"},
                             {"threads", std::to_string(threads)}});
@@ -273,6 +277,7 @@ int serve(const Config& config) {
     for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& t : pool) t.join();
+    scale_out.stop();
     providers.stop();
   }
   store->close();
