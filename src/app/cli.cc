@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "app/args.h"
@@ -14,6 +16,8 @@
 #include "common/log.h"
 #include "http/jwt.h"
 #include "store/store.h"
+#include "templating/defaults.h"
+#include "templating/template_files.h"
 
 #ifndef COMMS_VERSION
 #define COMMS_VERSION "0.1.0"
@@ -34,6 +38,10 @@ Commands:
   send --recipient ID --channel C (--content TEXT [--subject S] |
         --template-category C --template-name N [--personalization JSON])
         [--to ADDRESS] [--locale L]       queue one notification and print its id
+  templates import DIR       load every *.json template file below DIR: create the missing
+                             ones, add a version where the content differs
+  templates export DIR       write each template's active version to DIR as
+                             <category>/<name>.<channel>.<locale>.json
   config                     print the effective configuration (secrets hidden)
   config --reference         print every configuration key as a Markdown table
 
@@ -58,7 +66,46 @@ int cmd_migrate(const Config& c) {
   const auto [current, latest] = store->schema_version();
   std::printf("migrate: applied %d migration(s); schema version %d of %d (%s)\n", ran, current, latest,
               store->backend().c_str());
+  const auto seeded = templating::seed_defaults(*store);
+  std::printf("migrate: default templates: %d created, %d updated, %d kept as operators left them, %d unchanged\n",
+              seeded.created, seeded.updated, seeded.kept, seeded.unchanged);
   store->close();
+  return 0;
+}
+
+// A bad template file is a usage error (exit 2) naming the file, line and column.
+int cmd_templates(const Config& c, const Args& a) {
+  const auto& pos = a.positional();
+  if (pos.size() != 2 || (pos[0] != "import" && pos[0] != "export"))
+    throw UsageError("usage: comms templates import|export DIR");
+  const std::string& dir = pos[1];
+  if (pos[0] == "import") {
+    std::vector<templating::TemplateFile> files;
+    try {
+      files = templating::read_template_dir(dir);
+    } catch (const templating::TemplateFileError& e) {
+      throw UsageError(std::string("templates import: ") + e.what());
+    }
+    auto store = store::open_store(store_options(c));
+    store->migrate();
+    const auto n = templating::import_templates(*store, files, "import");
+    store->close();
+    std::printf("templates import: %zu file(s) from %s: %d created, %d updated, %d unchanged\n", files.size(),
+                dir.c_str(), n.created, n.updated, n.unchanged);
+    return 0;
+  }
+  auto store = store::open_store(store_options(c));
+  store->migrate();
+  const auto all = templating::all_templates(*store);
+  store->close();
+  for (const auto& t : all) {
+    const auto path = std::filesystem::path(dir) / templating::template_file_name(t);
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << templating::format_template_file(t);
+    if (!out) throw std::runtime_error("templates export: cannot write " + path.string());
+  }
+  std::printf("templates export: wrote %zu file(s) to %s\n", all.size(), dir.c_str());
   return 0;
 }
 
@@ -162,7 +209,7 @@ int main(int argc, char** argv, char** envp) {
     const std::string command = argv[i];
     ++i;
     if (command != "serve" && command != "migrate" && command != "token" && command != "send" &&
-        command != "config")
+        command != "templates" && command != "config")
       throw UsageError("unknown command '" + command + "' (see comms --help)");
 
     Config config = load_config(config_file, envp);
@@ -194,6 +241,7 @@ int main(int argc, char** argv, char** envp) {
       if (!a.positional().empty()) throw UsageError("send: unexpected argument '" + a.positional()[0] + "'");
       return cmd_send(config, a);
     }
+    if (command == "templates") return cmd_templates(config, Args(argc, argv, i, {}));
     Args a(argc, argv, i, {}, {"reference"});
     std::fputs(a.has("reference") ? reference_markdown().c_str() : describe(config).c_str(), stdout);
     return 0;

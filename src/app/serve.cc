@@ -30,6 +30,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "templating/defaults.h"
 #include "templating/template_renderer.h"
 #include "templating/template_service.h"
 
@@ -141,6 +142,9 @@ int serve(const Config& config) {
   so.synchronous_full = config.db_sync_full;
   auto store = store::open_store(so);
   const int migrated = store->migrate();
+  if (const auto seeded = templating::seed_defaults(*store); seeded.created + seeded.updated > 0)
+    log::info("default_templates_seeded",
+              {{"created", std::to_string(seeded.created)}, {"updated", std::to_string(seeded.updated)}});
   if (store->backend() == "sqlite") {
     // One process owns an embedded database: whatever it left Sending was interrupted.
     int released = 0;
@@ -165,7 +169,7 @@ int serve(const Config& config) {
   // COMMS_REDIS: a two-level cache, the Redis hub backplane and (optionally) shared rate limits.
   ScaleOut scale_out(config, registry);
   cache::Cache& cache = scale_out.cache();
-  templating::TemplateService templates(*store, cache);
+  templating::TemplateService templates(*store, cache, {.ttl = config.cache_ttl});
   templating::TemplateRenderer renderer(templates);
 
   bus::BusOptions bo;
