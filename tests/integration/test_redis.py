@@ -192,6 +192,19 @@ def test_redis_rate_limit_store_needs_redis():
     assert "COMMS_RATE_LIMIT_STORE" in r.stderr and "COMMS_REDIS" in r.stderr
 
 
+@pytest.mark.parametrize("env,needle", [
+    ({"COMMS_REDIS": "redis://:hunter2@cache:notaport"}, "COMMS_REDIS"),
+    ({"COMMS_REDIS": "http://cache:6379"}, "COMMS_REDIS"),
+    ({"COMMS_REDIS_TIMEOUT_MS": "0"}, "COMMS_REDIS_TIMEOUT_MS"),
+    ({"COMMS_REDIS_PREFIX": ""}, "COMMS_REDIS_PREFIX"),
+    ({"COMMS_RATE_LIMIT_STORE": "shared"}, "COMMS_RATE_LIMIT_STORE"),
+])
+def test_bad_redis_settings_are_configuration_errors(env, needle):
+    r = CommsServer(env=env).cli("config")
+    assert r.returncode == 2 and needle in r.stderr, r.stderr
+    assert "hunter2" not in r.stderr
+
+
 def test_the_redis_password_never_shows(peer_factory):
     from peers import Redis
     redis = peer_factory(Redis, password="s3cret-pw")
