@@ -15,6 +15,7 @@
 
 #include "common/async.h"
 #include "common/clock.h"
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -42,7 +43,8 @@ struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
             r.counter("comms_outbox_publish_failures_total", "Outbox publishes that failed").unlabelled()) {}
 
   asio::awaitable<void> loop();
-  asio::awaitable<bool> round();  // true: a full batch went out, run again at once
+  asio::awaitable<bool> round();       // true: a full batch went out, run again at once
+  asio::awaitable<bool> hold_lease();  // false: another instance's relay holds it
   asio::awaitable<void> sleep(std::chrono::milliseconds d);
 
   Strand strand;
@@ -58,6 +60,12 @@ struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
   bool stopping = false;  // strand only
   bool running = false;   // strand only
   int failed_rounds = 0;  // strand only
+  // The relay lease (store.h OutboxRepository::acquire_relay_lease): this relay's identity, and
+  // until when it surely holds the lease (renewed when half of it is left). Strand only.
+  const std::string holder = new_uuid();
+  Millis lease_until = 0;
+  Millis lease_retry_at = 0;         // while another holds it: not before this (wake() is frequent)
+  std::optional<bool> lease_logged;  // the state last logged
 };
 
 OutboxRelay::OutboxRelay(asio::io_context& io, store::Store& store, MessageBus& bus,
@@ -142,7 +150,32 @@ asio::awaitable<void> OutboxRelay::Impl::loop() {
   log::info("outbox_relay_stopped");
 }
 
+asio::awaitable<bool> OutboxRelay::Impl::hold_lease() {
+  // SQLite serves one process per database file: one relay, nothing to coordinate.
+  if (store.backend() == "sqlite") co_return true;
+  const Millis ttl = std::max<Millis>(10'000, 5 * options.poll.count());
+  const Millis now = now_ms();
+  if (now < lease_until - ttl / 2) co_return true;
+  if (lease_until == 0 && now < lease_retry_at) co_return false;
+  bool held = false;
+  co_await await_callback([&](Callback done) {
+    store.submit_write(
+        [&](store::UnitOfWork& uow) { held = uow.outbox().acquire_relay_lease(holder, now, now + ttl); },
+        std::move(done));
+  });
+  lease_until = held ? now + ttl : 0;
+  lease_retry_at = held ? 0 : now + options.poll.count();
+  if (lease_logged != held) {
+    log::info(held ? "outbox_relay_lease_acquired" : "outbox_relay_lease_elsewhere", {{"holder", holder}});
+    lease_logged = held;
+  }
+  co_return held;
+}
+
 asio::awaitable<bool> OutboxRelay::Impl::round() {
+  // Several instances on one database: only the lease holder publishes, so rows go out once and in
+  // seq order; the others poll and take over within one lease (ttl) when the holder dies.
+  if (!co_await hold_lease()) co_return false;
   std::vector<store::OutboxMessage> rows;
   co_await await_callback([&](Callback done) {
     store.submit_read([&](store::UnitOfWork& uow) { rows = uow.outbox().pending(options.batch); },

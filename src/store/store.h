@@ -150,6 +150,10 @@ class OutboxRepository {
   virtual std::vector<OutboxMessage> pending(int limit) = 0;
   virtual void mark_published(std::int64_t seq, Millis at) = 0;
   virtual void mark_failed(std::int64_t seq, const std::string& error) = 0;  // attempts += 1
+  // The relay lease, so that one relay publishes at a time when several instances share the
+  // database (seq order stays global). Grants `holder` the lease until `expires_at` when it is
+  // free, expired (its expiry < now), or already `holder`'s; true when `holder` holds it on return.
+  virtual bool acquire_relay_lease(const std::string& holder, Millis now, Millis expires_at) = 0;
 };
 
 struct IdempotencyRecord {

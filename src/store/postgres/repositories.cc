@@ -116,6 +116,20 @@ void PgOutbox::mark_failed(std::int64_t seq, const std::string& error) {
              Params().add(seq).add(error));
 }
 
+bool PgOutbox::acquire_relay_lease(const std::string& holder, Millis now, Millis expires_at) {
+  require_writable();
+  // Under READ COMMITTED a concurrent claimant waits for the row lock, then re-checks the WHERE
+  // against the committed row: exactly one of two racing instances gets it.
+  return !conn_
+              .query(
+                  "INSERT INTO leases (name, holder, expires_at) VALUES ('outbox-relay', $1, $2) "
+                  "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = "
+                  "excluded.expires_at "
+                  "WHERE leases.holder = excluded.holder OR leases.expires_at < $3 RETURNING holder",
+                  Params().add(holder).add(expires_at).add(now))
+              .empty();
+}
+
 std::optional<IdempotencyRecord> PgIdempotency::get(const std::string& principal, const std::string& key) {
   const Result r = conn_.query(
       "SELECT key, principal, request_hash, notification_id, created_at FROM idempotency_keys "

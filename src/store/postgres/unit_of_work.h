@@ -62,6 +62,7 @@ class PgOutbox final : public OutboxRepository, RepositoryBase {
   std::vector<OutboxMessage> pending(int limit) override;
   void mark_published(std::int64_t seq, Millis at) override;
   void mark_failed(std::int64_t seq, const std::string& error) override;
+  bool acquire_relay_lease(const std::string& holder, Millis now, Millis expires_at) override;
 };
 
 class PgIdempotency final : public IdempotencyRepository, RepositoryBase {

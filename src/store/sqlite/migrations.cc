@@ -191,13 +191,23 @@ CREATE TABLE template_versions (
 );
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// Issue 7: leases (one outbox relay at a time across instances sharing a database).
+constexpr std::string_view kLeases = R"sql(
+CREATE TABLE leases (
+  name       TEXT   NOT NULL PRIMARY KEY,
+  holder     TEXT   NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "notifications_and_recipients", kNotifications},
     {2, "inbox_outbox_idempotency", kMessaging},
     {3, "dev_inbox", kDevInbox},
     {4, "preferences_and_workflows", kPreferencesWorkflows},
     {5, "inapp_inbox", kInAppInbox},
     {6, "templates", kTemplates},
+    {7, "leases", kLeases},
 }};
 
 constexpr std::string_view kCreateLedger =

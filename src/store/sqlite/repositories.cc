@@ -135,6 +135,16 @@ void SqliteOutbox::mark_failed(std::int64_t seq, const std::string& error) {
   q.bind(1, seq).bind(2, error).run();
 }
 
+bool SqliteOutbox::acquire_relay_lease(const std::string& holder, Millis now, Millis expires_at) {
+  require_writable();
+  Statement q(conn_,
+              "INSERT INTO leases (name, holder, expires_at) VALUES ('outbox-relay', ?1, ?2) "
+              "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+              "WHERE leases.holder = excluded.holder OR leases.expires_at < ?3 RETURNING holder");
+  q.bind(1, holder).bind(2, expires_at).bind(3, now);
+  return q.step();
+}
+
 std::optional<IdempotencyRecord> SqliteIdempotency::get(const std::string& principal,
                                                         const std::string& key) {
   Statement q(conn_,

@@ -139,6 +139,20 @@ TEST_P(RepositoriesTest, OutboxKeepsSeqOrderAndTracksPublishing) {
   EXPECT_THROW(write([&](UnitOfWork& u) { u.outbox().add(same_id); }), DuplicateError);
 }
 
+TEST_P(RepositoriesTest, RelayLeaseHasOneHolderUntilItExpires) {
+  auto acquire = [&](const std::string& holder, Millis now, Millis until) {
+    bool held = false;
+    write([&](UnitOfWork& u) { held = u.outbox().acquire_relay_lease(holder, now, until); });
+    return held;
+  };
+  EXPECT_TRUE(acquire("relay-a", 1000, 11000));    // free: granted
+  EXPECT_FALSE(acquire("relay-b", 2000, 12000));   // held by a, not expired
+  EXPECT_TRUE(acquire("relay-a", 6000, 16000));    // the holder renews
+  EXPECT_FALSE(acquire("relay-b", 15999, 25999));  // renewed: still a's
+  EXPECT_TRUE(acquire("relay-b", 16001, 26001));   // expired: b takes over
+  EXPECT_FALSE(acquire("relay-a", 17000, 27000));  // and a is out
+}
+
 TEST_P(RepositoriesTest, IdempotencyKeysArePerPrincipalAndUnique) {
   IdempotencyRecord rec{"key-1", "svc-loans", "sha256:abc", "n-1", 1000};
   write([&](UnitOfWork& u) { u.idempotency().put(rec); });
