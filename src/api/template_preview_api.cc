@@ -12,6 +12,7 @@
 #include "domain/address.h"
 #include "domain/sms_encoding.h"
 #include "templates/helpers.h"
+#include "templating/template_renderer.h"
 
 namespace comms::api {
 namespace {
@@ -19,7 +20,8 @@ namespace {
 using boost::asio::awaitable;
 using http::Request;
 using http::Response;
-using templates::Escape;
+using templating::escape_for;
+using templating::Part;
 
 constexpr const char* kDefaultTimezone = "Africa/Lusaka";
 
@@ -61,11 +63,6 @@ Source inline_source(const boost::json::object& o) {
   return s;
 }
 
-// Subjects and text bodies: as sent. In-app text travels inside a JSON payload (docs/templates.md).
-Escape text_escape(domain::Channel c) {
-  return c == domain::Channel::inapp ? Escape::json : Escape::none;
-}
-
 boost::json::value string_or_null(std::string s) {
   if (s.empty()) return nullptr;
   return boost::json::value(std::move(s));
@@ -100,14 +97,18 @@ awaitable<Response> preview(Context& ctx, Request& req) {
   const auto compiled = compile_content(s.content);
   const auto helpers = templates::default_helpers(s.locale, timezone);
   std::vector<std::string> missing;
-  templates::RenderOptions opts{.escape = text_escape(s.channel),
-                                .lambdas = &helpers,
-                                .missing = s.content.strict ? &missing : nullptr};
-  std::string subject, body, html;
-  bool complete = templates::render(compiled.subject, sample, opts, subject);
-  complete = templates::render(compiled.body, sample, opts, body) && complete;
-  opts.escape = Escape::html;
-  complete = templates::render(compiled.html_body, sample, opts, html) && complete;
+  // Escaped per part exactly as the dispatcher's renderer does.
+  templates::RenderOptions opts{.lambdas = &helpers, .missing = s.content.strict ? &missing : nullptr};
+  bool complete = true;
+  auto render = [&](const templates::Template& t, Part part) {
+    opts.escape = escape_for(s.channel, part);
+    std::string out;
+    complete = templates::render(t, sample, opts, out) && complete;
+    return out;
+  };
+  std::string subject = render(compiled.subject, Part::subject);
+  std::string body = render(compiled.body, Part::text);
+  std::string html = render(compiled.html_body, Part::html);
 
   boost::json::object out;
   out["templateId"] = string_or_null(s.template_id);
