@@ -1,5 +1,6 @@
 // Reading template fields from request bodies, shared by the templates API and the preview
 // (templates_api.cc, template_preview_api.cc). Every problem is a 400 ApiError naming the field.
+// Pure functions of their arguments: safe to call from any thread.
 #pragma once
 #include <boost/json/object.hpp>
 #include <string>
