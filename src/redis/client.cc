@@ -96,8 +96,10 @@ Result Client::execute(Connection& conn, Job& job, Clock::time_point& next_attem
     health_.count_error(job.op);
     return Result::failure("timed out waiting for a redis connection");
   }
+  if (conn.dropped()) conn.close();  // e.g. Redis restarted while this worker was idle
   if (!conn.connected()) {
-    if (now < next_attempt) {
+    // While another connection gets answers, Redis is back: reconnect now rather than after backoff.
+    if (now < next_attempt && !health_.up()) {
       health_.count_error(job.op);
       return Result::failure("redis unavailable: " + health_.last_error());
     }
@@ -109,9 +111,10 @@ Result Client::execute(Connection& conn, Job& job, Clock::time_point& next_attem
     }
     backoff = kMinBackoff;
   }
+  const auto started = Clock::now();
   Result r = job.work(conn);
   if (r.ok()) {
-    health_.ok();
+    health_.ok(started);
   } else {
     health_.failed(job.op, r.error);  // the connection was closed; the next job reconnects
   }

@@ -2,7 +2,9 @@
 // queued jobs off the I/O threads. Coroutines await a job with run(); other threads submit().
 //
 // Degradation, not failure: when Redis is unreachable a job fails at once with Result::error
-// (a worker retries the connection with backoff, 100 ms doubling to 2 s, not on every job); a job
+// (a worker retries the connection with backoff, 100 ms doubling to 2 s, not on every job, and at
+// once when Health says another connection got answers; an idle connection that Redis closed is
+// replaced before use); a job
 // that waited in the queue longer than the timeout, or finds the queue full, fails the same way.
 // So a caller waits at most about two timeouts, and it always gets an answer. Every outcome is
 // reported to the shared Health.

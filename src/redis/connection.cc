@@ -1,6 +1,7 @@
 #include "redis/connection.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <sys/time.h>
 
 namespace comms::redis {
@@ -101,6 +102,12 @@ Result Connection::run(const std::vector<Command>& commands) {
     freeReplyObject(raw);
   }
   return out;
+}
+
+bool Connection::dropped() const {
+  if (!ctx_) return false;
+  pollfd p{ctx_->fd, POLLIN | POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) != 0;
 }
 
 int Connection::fd() const { return ctx_ ? ctx_->fd : -1; }

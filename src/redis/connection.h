@@ -28,6 +28,9 @@ class Connection {
   // otherwise the reason (the connection stays closed).
   std::string ensure();
   bool connected() const { return ctx_ != nullptr; }
+  // True when the server closed this idle connection (a restart, an idle timeout): its socket is
+  // readable with no reply pending. Cheap (one poll); lets a caller reconnect before using it.
+  bool dropped() const;
   void close();
 
   // Sends every command (one pipeline) and reads one reply per command. An I/O error or a timeout

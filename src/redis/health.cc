@@ -10,8 +10,12 @@ Health::Health(metrics::Registry& registry, std::string redacted_url)
       errors_(registry.counter("comms_redis_errors_total",
                                "Redis calls that failed (unreachable, timed out, dropped), by user", {"op"})) {}
 
-void Health::ok() {
+void Health::ok(std::chrono::steady_clock::time_point started) {
   if (state_.load() == State::up) return;
+  {
+    std::lock_guard lock(mu_);
+    if (started < last_failure_) return;
+  }
   if (state_.exchange(State::up) == State::up) return;
   up_gauge_.set(1);
   log::info("redis_up", {{"url", url_}});
@@ -28,6 +32,7 @@ void Health::failed(std::string_view op, std::string_view error) {
   {
     std::lock_guard lock(mu_);
     last_error_ = error;
+    last_failure_ = std::chrono::steady_clock::now();
   }
   if (state_.load() == State::down) return;
   if (state_.exchange(State::down) == State::down) return;

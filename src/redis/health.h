@@ -8,6 +8,7 @@
 // Thread-safety: every method may be called from any thread. The registry must outlive it.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -22,8 +23,9 @@ class Health {
  public:
   Health(metrics::Registry& registry, std::string redacted_url);
 
-  // A call reached Redis and it answered.
-  void ok();
+  // A call that started at `started` reached Redis and it answered. One that started before the
+  // last failure does not count: its answer may predate the outage.
+  void ok(std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
   // `op` (a metric label: cache, backplane, rate_limit, subscriber) could not reach Redis.
   void failed(std::string_view op, std::string_view error);
   // Counts an error of `op` without changing the state (e.g. a job that waited too long in the queue).
@@ -42,6 +44,7 @@ class Health {
   metrics::Family<metrics::Counter>& errors_;
   mutable std::mutex mu_;
   std::string last_error_;                       // guarded by mu_
+  std::chrono::steady_clock::time_point last_failure_{};  // guarded by mu_
   std::vector<std::function<void()>> on_up_;  // guarded by mu_
 };
 

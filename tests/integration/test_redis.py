@@ -136,6 +136,9 @@ def test_a_redis_outage_degrades_and_recovers(pair, redis_server):
     assert "event=redis_up" in a.log()
     wait_subscribed(redis_server, "cache-invalidate")
     check_invalidation_crosses(a, b, token)
+    # One outage, one down and one up per instance: no flapping while connections recover.
+    for srv in (a, b):
+        assert srv.log().count("event=redis_down") == 1 and srv.log().count("event=redis_up") == 2, srv.log()
 
 
 def send_inapp(srv, token, recipient, content):
