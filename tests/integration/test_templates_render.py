@@ -167,3 +167,21 @@ def test_a_deleted_default_is_not_recreated_on_restart():
         assert r.returncode == 0 and "0 created" in r.stdout, r.stdout
     finally:
         s.stop()
+
+
+def test_an_otp_renders_in_bemba_with_the_code_masked_in_storage(srv, tokens):
+    rid = recipient(srv, tokens, "bem")
+    code = str(uuid.uuid4().int % 900000 + 100000)
+    r = srv.request("POST", "/api/v1/events", tokens["service"],
+                    {"type": "OtpRequested", "message": {"eventId": str(uuid.uuid4()), "userId": rid, "otpCode": code,
+                                                         "purpose": "login", "expiryMinutes": 5}})
+    assert r.status_code == 202, r.text
+    (n,) = r.json()["notifications"]
+    done = srv.wait_status(n["id"], tokens["admin"], {"Delivered", "Failed"})
+    assert done["status"] == "Delivered", done
+    assert done["content"] == ("Inambala yenu iya kushininkisha ku IntelliFin ni ******. Ilepwa mu maminiti 5. "
+                               "Mwilaebako umuntu uli onse.")
+    rows = db_rows(srv, "SELECT content, personalization FROM notifications WHERE id = ?", n["id"])
+    assert rows and all(code not in col for col in rows[0])
+    with open(srv.log_path, "rb") as f:
+        assert code.encode() not in f.read()
