@@ -16,7 +16,7 @@
 # COMMS_DATA_DIR, and a shared COMMS_JWT_SECRET and COMMS_SECRETS_KEY unless they are given.
 #
 # The servers are the project's test peers (tests/integration/peers.py): each runs as a plain
-# process on a free port with its data in CLUSTER_DIR. PostgreSQL runs with fsync off there: this
+# process on a free port with its data in CLUSTER_DIR (PostgreSQL's in /tmp, see peer_dir). PostgreSQL runs with fsync off there: this
 # is a cluster to try scale-out on one machine, not a production deployment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +29,14 @@ PEERS="/usr/bin/python3 $ROOT/tests/integration/peers.py"
 
 die() { echo "cluster: $*" >&2; exit 1; }
 
+# A peer's state/data dir. PostgreSQL's lives under /tmp: the server runs as the `postgres` OS user,
+# which may not be able to reach a checkout under a private home directory.
+peer_dir() {
+  if [ "$1" = postgres ]; then cat "$CLUSTER_DIR/postgres.dir" 2>/dev/null; else echo "$CLUSTER_DIR/$1"; fi
+}
+
 peer_env() {  # peer KEY -> value from the peer's saved state
-  $PEERS "$1" env --dir "$CLUSTER_DIR/$1" | sed -n "s/^$2=//p"
+  $PEERS "$1" env --dir "$(peer_dir "$1")" | sed -n "s/^$2=//p"
 }
 
 shared_env_file() { echo "$CLUSTER_DIR/cluster.env"; }
@@ -48,9 +54,13 @@ start() {
   [ -x "$bin" ] || die "no comms binary at $bin"
   mkdir -p "$CLUSTER_DIR"
   echo "cluster: starting PostgreSQL, Redis and RabbitMQ in $CLUSTER_DIR" >&2
-  $PEERS postgres start --dir "$CLUSTER_DIR/postgres" >/dev/null
-  $PEERS redis start --dir "$CLUSTER_DIR/redis" >/dev/null
-  $PEERS rabbitmq start --dir "$CLUSTER_DIR/rabbitmq" >/dev/null
+  local pg_dir
+  pg_dir=$(mktemp -d /tmp/comms-cluster-pg.XXXXXX)
+  chmod 755 "$pg_dir"
+  echo "$pg_dir" > "$CLUSTER_DIR/postgres.dir"
+  $PEERS postgres start --dir "$pg_dir" >/dev/null
+  $PEERS redis start --dir "$(peer_dir redis)" >/dev/null
+  $PEERS rabbitmq start --dir "$(peer_dir rabbitmq)" >/dev/null
 
   local jwt=${COMMS_JWT_SECRET:-$(openssl rand -hex 32)}
   local sealing=${COMMS_SECRETS_KEY:-$(openssl rand -hex 32)}
@@ -109,7 +119,9 @@ stop() {
   done
   local peer
   for peer in rabbitmq redis postgres; do
-    [ -d "$CLUSTER_DIR/$peer" ] && $PEERS "$peer" clean --dir "$CLUSTER_DIR/$peer" || true
+    local d
+    d=$(peer_dir "$peer")
+    [ -n "$d" ] && [ -d "$d" ] && $PEERS "$peer" clean --dir "$d" || true
   done
   rm -rf "$CLUSTER_DIR"
   echo "cluster: stopped"
@@ -119,7 +131,7 @@ status() {
   [ -f "$(shared_env_file)" ] || { echo "cluster: not started ($CLUSTER_DIR)"; return 1; }
   local peer
   for peer in postgres redis rabbitmq; do
-    echo "$peer: $($PEERS "$peer" status --dir "$CLUSTER_DIR/$peer" | tail -1)"
+    echo "$peer: $($PEERS "$peer" status --dir "$(peer_dir "$peer")" | tail -1)"
   done
   local i=0
   for port in $CLUSTER_PORTS; do

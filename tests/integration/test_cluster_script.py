@@ -18,7 +18,6 @@ def run(action, env, timeout=300):
 
 def test_cluster_script_starts_two_instances_that_share_the_work_and_stops_them():
     base = tempfile.mkdtemp(prefix="comms-cluster-")
-    os.chmod(base, 0o755)  # PostgreSQL runs as its own OS user and must reach its data dir
     ports = [free_port(), free_port()]
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMS_")}
     env.update(CLUSTER_DIR=os.path.join(base, "cluster"), CLUSTER_PORTS=" ".join(map(str, ports)),
