@@ -15,6 +15,7 @@ APT_PACKAGES=(
   redis-server redis-tools
   kannel kannel-extras
   openssl curl procps
+  clang-14 libclang-rt-14-dev
   python3-pytest python3-requests python3-pika python3-aiosmtpd python3-psycopg2 python3-redis
 )
 # Node/npm: use what is there (the image ships NodeSource's nodejs); otherwise Debian's.
