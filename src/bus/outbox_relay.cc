@@ -43,8 +43,9 @@ struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
             r.counter("comms_outbox_publish_failures_total", "Outbox publishes that failed").unlabelled()) {}
 
   asio::awaitable<void> loop();
-  asio::awaitable<bool> round();       // true: a full batch went out, run again at once
-  asio::awaitable<bool> hold_lease();  // false: another instance's relay holds it
+  asio::awaitable<bool> round();          // true: a full batch went out, run again at once
+  asio::awaitable<bool> hold_lease();     // false: another instance's relay holds it
+  asio::awaitable<void> release_lease();  // on a graceful stop: the next relay need not wait it out
   asio::awaitable<void> sleep(std::chrono::milliseconds d);
 
   Strand strand;
@@ -146,6 +147,7 @@ asio::awaitable<void> OutboxRelay::Impl::loop() {
       co_await sleep(options.poll);
     }
   }
+  co_await release_lease();
   running = false;
   log::info("outbox_relay_stopped");
 }
@@ -170,6 +172,23 @@ asio::awaitable<bool> OutboxRelay::Impl::hold_lease() {
     lease_logged = held;
   }
   co_return held;
+}
+
+asio::awaitable<void> OutboxRelay::Impl::release_lease() {
+  if (lease_until == 0) co_return;
+  lease_until = 0;
+  try {
+    // Expiring it now (only if it is still ours) lets another instance's relay take over at its
+    // next poll instead of after the whole time to live: a rolling restart does not stall events.
+    co_await await_callback([&](Callback done) {
+      store.submit_write(
+          [&](store::UnitOfWork& uow) { uow.outbox().acquire_relay_lease(holder, now_ms(), 0); },
+          std::move(done));
+    });
+    log::info("outbox_relay_lease_released", {{"holder", holder}});
+  } catch (const std::exception& e) {
+    log::warn("outbox_relay_lease_release_failed", {{"error", e.what()}});  // it expires on its own
+  }
 }
 
 asio::awaitable<bool> OutboxRelay::Impl::round() {

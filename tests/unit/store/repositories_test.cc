@@ -151,6 +151,10 @@ TEST_P(RepositoriesTest, RelayLeaseHasOneHolderUntilItExpires) {
   EXPECT_FALSE(acquire("relay-b", 15999, 25999));  // renewed: still a's
   EXPECT_TRUE(acquire("relay-b", 16001, 26001));   // expired: b takes over
   EXPECT_FALSE(acquire("relay-a", 17000, 27000));  // and a is out
+  EXPECT_FALSE(acquire("relay-a", 18000, 0));      // a "release" by a non-holder changes nothing
+  EXPECT_FALSE(acquire("relay-c", 18000, 28000));
+  EXPECT_TRUE(acquire("relay-b", 18000, 0));      // the holder releases (expires it now)...
+  EXPECT_TRUE(acquire("relay-c", 18001, 28001));  // ...and the next one gets it at once
 }
 
 TEST_P(RepositoriesTest, IdempotencyKeysArePerPrincipalAndUnique) {
