@@ -1,5 +1,7 @@
 #include "store/sqlite/connection.h"
 
+#include <mutex>
+
 #include "store/store.h"
 
 namespace comms::store::sqlite {
@@ -27,7 +29,18 @@ void throw_sqlite_error(sqlite3* db, int rc, std::string_view context) {
   throw StoreError(msg);
 }
 
+namespace {
+// Once per process, before the first connection initializes the library: no memory statistics.
+// With them on (the default), every sqlite3_malloc/free takes a process-wide mutex, which showed as
+// ~6% of the service's CPU under load (perf, BENCHMARKS.md issue 2); nothing here reads them.
+void configure_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+}  // namespace
+
 Connection::Connection(const std::string& path, Mode mode) {
+  configure_library();
   const int flags =
       (mode == Mode::read_write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) |
       SQLITE_OPEN_NOMUTEX;
