@@ -237,12 +237,15 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
   co_await await_callback([&](Callback done) {
     store.submit_write(
         [&](store::UnitOfWork& uow) {
+          std::vector<std::int64_t> confirmed;
+          confirmed.reserve(rows.size());
           for (std::size_t i = 0; i < rows.size(); ++i) {
             if (errors[i])
               uow.outbox().mark_failed(rows[i].seq, *errors[i]);
             else
-              uow.outbox().mark_published(rows[i].seq, at);
+              confirmed.push_back(rows[i].seq);
           }
+          uow.outbox().mark_published(confirmed, at);
         },
         std::move(done));
   });

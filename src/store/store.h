@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -148,7 +149,9 @@ class OutboxRepository {
   virtual void add(OutboxMessage& m) = 0;  // sets m.seq
   // Unpublished messages in seq order.
   virtual std::vector<OutboxMessage> pending(int limit) = 0;
-  virtual void mark_published(std::int64_t seq, Millis at) = 0;
+  // Sets published_at on every row of `seqs`: one statement per call, whatever their number.
+  virtual void mark_published(std::span<const std::int64_t> seqs, Millis at) = 0;
+  void mark_published(std::int64_t seq, Millis at) { mark_published(std::span(&seq, 1), at); }
   virtual void mark_failed(std::int64_t seq, const std::string& error) = 0;  // attempts += 1
   // The relay lease, so that one relay publishes at a time when several instances share the
   // database (seq order stays global). Grants `holder` the lease until `expires_at` when it is

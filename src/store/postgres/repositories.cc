@@ -105,9 +105,14 @@ std::vector<OutboxMessage> PgOutbox::pending(int limit) {
   return out;
 }
 
-void PgOutbox::mark_published(std::int64_t seq, Millis at) {
+void PgOutbox::mark_published(std::span<const std::int64_t> seqs, Millis at) {
   require_writable();
-  conn_.send("UPDATE outbox SET published_at = $2 WHERE seq = $1", Params().add(seq).add(at));
+  if (seqs.empty()) return;
+  // The relay's whole round in one statement (was one UPDATE per row): an array literal "{1,2,3}".
+  std::string list = "{";
+  for (std::int64_t seq : seqs) list += std::to_string(seq) + ',';
+  list.back() = '}';
+  conn_.send("UPDATE outbox SET published_at = $2 WHERE seq = ANY($1::bigint[])", Params().add(list).add(at));
 }
 
 void PgOutbox::mark_failed(std::int64_t seq, const std::string& error) {

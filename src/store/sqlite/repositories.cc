@@ -123,10 +123,15 @@ std::vector<OutboxMessage> SqliteOutbox::pending(int limit) {
   return out;
 }
 
-void SqliteOutbox::mark_published(std::int64_t seq, Millis at) {
+void SqliteOutbox::mark_published(std::span<const std::int64_t> seqs, Millis at) {
   require_writable();
-  Statement q(conn_, "UPDATE outbox SET published_at = ?2 WHERE seq = ?1");
-  q.bind(1, seq).bind(2, at).run();
+  if (seqs.empty()) return;
+  // The relay's whole round in one statement: the numbers travel as one JSON array.
+  std::string list = "[";
+  for (std::int64_t seq : seqs) list += std::to_string(seq) + ',';
+  list.back() = ']';
+  Statement q(conn_, "UPDATE outbox SET published_at = ?2 WHERE seq IN (SELECT value FROM json_each(?1))");
+  q.bind(1, list).bind(2, at).run();
 }
 
 void SqliteOutbox::mark_failed(std::int64_t seq, const std::string& error) {

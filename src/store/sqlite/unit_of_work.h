@@ -58,7 +58,8 @@ class SqliteOutbox final : public OutboxRepository, RepositoryBase {
   SqliteOutbox(Connection& c, bool writable) : RepositoryBase(c, writable) {}
   void add(OutboxMessage& m) override;
   std::vector<OutboxMessage> pending(int limit) override;
-  void mark_published(std::int64_t seq, Millis at) override;
+  using OutboxRepository::mark_published;
+  void mark_published(std::span<const std::int64_t> seqs, Millis at) override;
   void mark_failed(std::int64_t seq, const std::string& error) override;
   bool acquire_relay_lease(const std::string& holder, Millis now, Millis expires_at) override;
 };

@@ -119,6 +119,7 @@ TEST_P(RepositoriesTest, OutboxKeepsSeqOrderAndTracksPublishing) {
   write([&](UnitOfWork& u) {
     u.outbox().mark_published(added[0].seq, 500);
     u.outbox().mark_published(added[2].seq, 501);
+    u.outbox().mark_published(std::vector<std::int64_t>{}, 502);  // nothing to mark: a no-op
     u.outbox().mark_failed(added[1].seq, "connection refused");
     u.outbox().mark_failed(added[1].seq, "channel closed");
   });
@@ -129,6 +130,21 @@ TEST_P(RepositoriesTest, OutboxKeepsSeqOrderAndTracksPublishing) {
   EXPECT_EQ(pending[0].last_error, "channel closed");
   EXPECT_EQ(pending[1].seq, added[3].seq);
   EXPECT_EQ(pending[2].seq, added[4].seq);
+
+  // A round's confirmations in one call; rows not named keep published_at = 0.
+  write([&](UnitOfWork& u) {
+    const std::vector<std::int64_t> round{added[3].seq, added[4].seq};
+    u.outbox().mark_published(round, 600);
+  });
+  read([&](UnitOfWork& u) { pending = u.outbox().pending(10); });
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].seq, added[1].seq);
+  write([&](UnitOfWork& u) {
+    const std::vector<std::int64_t> rest{added[1].seq};
+    u.outbox().mark_published(rest, 601);
+  });
+  read([&](UnitOfWork& u) { pending = u.outbox().pending(10); });
+  EXPECT_TRUE(pending.empty());
 
   // Later messages always get higher sequence numbers.
   OutboxMessage later{0, new_uuid(), "NotificationFailed", "{}", "", 900, 0, 0, ""};
