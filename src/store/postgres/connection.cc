@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 
+#include "store/sql_text.h"
 #include "store/store.h"
 
 namespace comms::store::postgres {
@@ -110,15 +111,6 @@ bool needs_escape(std::string_view v) {
 void ignore_notice(void*, const char*) {}
 
 }  // namespace
-
-std::string excerpt(std::string_view sql) {
-  constexpr std::size_t kMax = 80;
-  std::string out(sql.substr(0, kMax));
-  for (char& c : out)
-    if (c == '\n' || c == '\t') c = ' ';
-  if (sql.size() > kMax) out += "...";
-  return out;
-}
 
 // ---- Params ----------------------------------------------------------------
 

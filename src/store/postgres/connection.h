@@ -138,7 +138,4 @@ class Connection {
   bool broken_ = false;
 };
 
-// The statement text in `sql`, shortened for messages.
-std::string excerpt(std::string_view sql);
-
 }  // namespace comms::store::postgres

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "store/postgres/unit_of_work.h"
+#include "store/sql_text.h"
 
 namespace comms::store::postgres {
 
@@ -109,10 +110,8 @@ void PgOutbox::mark_published(std::span<const std::int64_t> seqs, Millis at) {
   require_writable();
   if (seqs.empty()) return;
   // The relay's whole round in one statement (was one UPDATE per row): an array literal "{1,2,3}".
-  std::string list = "{";
-  for (std::int64_t seq : seqs) list += std::to_string(seq) + ',';
-  list.back() = '}';
-  conn_.send("UPDATE outbox SET published_at = $2 WHERE seq = ANY($1::bigint[])", Params().add(list).add(at));
+  conn_.send("UPDATE outbox SET published_at = $2 WHERE seq = ANY($1::bigint[])",
+             Params().add(integer_list(seqs, '{', '}')).add(at));
 }
 
 void PgOutbox::mark_failed(std::int64_t seq, const std::string& error) {

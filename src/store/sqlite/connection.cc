@@ -2,22 +2,11 @@
 
 #include <mutex>
 
+#include "store/sql_text.h"
 #include "store/store.h"
 
 namespace comms::store::sqlite {
-namespace {
-
-// SQL text shortened for error messages.
-std::string excerpt(std::string_view sql) {
-  constexpr std::size_t kMax = 80;
-  std::string out(sql.substr(0, kMax));
-  for (char& c : out)
-    if (c == '\n' || c == '\t') c = ' ';
-  if (sql.size() > kMax) out += "...";
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void throw_sqlite_error(sqlite3* db, int rc, std::string_view context) {
   std::string msg = "sqlite: ";

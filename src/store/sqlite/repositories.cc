@@ -1,6 +1,7 @@
 // Recipients, processed events, outbox, idempotency keys and the dev inbox.
 #include <algorithm>
 
+#include "store/sql_text.h"
 #include "store/sqlite/unit_of_work.h"
 
 namespace comms::store::sqlite {
@@ -127,11 +128,8 @@ void SqliteOutbox::mark_published(std::span<const std::int64_t> seqs, Millis at)
   require_writable();
   if (seqs.empty()) return;
   // The relay's whole round in one statement: the numbers travel as one JSON array.
-  std::string list = "[";
-  for (std::int64_t seq : seqs) list += std::to_string(seq) + ',';
-  list.back() = ']';
   Statement q(conn_, "UPDATE outbox SET published_at = ?2 WHERE seq IN (SELECT value FROM json_each(?1))");
-  q.bind(1, list).bind(2, at).run();
+  q.bind(1, integer_list(seqs, '[', ']')).bind(2, at).run();
 }
 
 void SqliteOutbox::mark_failed(std::int64_t seq, const std::string& error) {
