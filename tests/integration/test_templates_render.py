@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from comms_server import CommsServer  # noqa: E402
+from test_events import db_rows  # noqa: E402
 
 DEFAULTS = os.path.join(os.path.dirname(__file__), "..", "..", "templates", "defaults")
 PHONE = "+260971234567"
@@ -29,14 +30,6 @@ def srv():
 @pytest.fixture(scope="module")
 def tokens(srv):
     return {"service": srv.token("loan-origination", "service"), "admin": srv.token("ops-admin", "admin")}
-
-
-def db_rows(srv, sql, *args):
-    con = sqlite3.connect(f"file:{os.path.join(srv.data_dir, 'comms.db')}?mode=ro", uri=True, timeout=10)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def recipient(srv, tokens, language):
