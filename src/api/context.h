@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/async.h"
+#include "store/await.h"
 #include "store/store.h"
 
 namespace comms::metrics {
@@ -34,11 +34,11 @@ struct Context {
 
   template <class F>
   boost::asio::awaitable<void> write(F&& work) {
-    co_await await_callback([&](Callback done) { store.submit_write(std::forward<F>(work), std::move(done)); });
+    co_await store::write_async(store, std::forward<F>(work));
   }
   template <class F>
   boost::asio::awaitable<void> read(F&& work) {
-    co_await await_callback([&](Callback done) { store.submit_read(std::forward<F>(work), std::move(done)); });
+    co_await store::read_async(store, std::forward<F>(work));
   }
 };
 

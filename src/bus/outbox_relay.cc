@@ -18,6 +18,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "store/await.h"
 
 namespace comms::bus {
 
@@ -160,10 +161,8 @@ asio::awaitable<bool> OutboxRelay::Impl::hold_lease() {
   if (now < lease_until - ttl / 2) co_return true;
   if (lease_until == 0 && now < lease_retry_at) co_return false;
   bool held = false;
-  co_await await_callback([&](Callback done) {
-    store.submit_write(
-        [&](store::UnitOfWork& uow) { held = uow.outbox().acquire_relay_lease(holder, now, now + ttl); },
-        std::move(done));
+  co_await store::write_async(store, [&](store::UnitOfWork& uow) {
+    held = uow.outbox().acquire_relay_lease(holder, now, now + ttl);
   });
   lease_until = held ? now + ttl : 0;
   lease_retry_at = held ? 0 : now + options.poll.count();
@@ -180,11 +179,8 @@ asio::awaitable<void> OutboxRelay::Impl::release_lease() {
   try {
     // Expiring it now (only if it is still ours) lets another instance's relay take over at its
     // next poll instead of after the whole time to live: a rolling restart does not stall events.
-    co_await await_callback([&](Callback done) {
-      store.submit_write(
-          [&](store::UnitOfWork& uow) { uow.outbox().acquire_relay_lease(holder, now_ms(), 0); },
-          std::move(done));
-    });
+    co_await store::write_async(
+        store, [&](store::UnitOfWork& uow) { uow.outbox().acquire_relay_lease(holder, now_ms(), 0); });
     log::info("outbox_relay_lease_released", {{"holder", holder}});
   } catch (const std::exception& e) {
     log::warn("outbox_relay_lease_release_failed", {{"error", e.what()}});  // it expires on its own
@@ -196,10 +192,8 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
   // seq order; the others poll and take over within one lease (ttl) when the holder dies.
   if (!co_await hold_lease()) co_return false;
   std::vector<store::OutboxMessage> rows;
-  co_await await_callback([&](Callback done) {
-    store.submit_read([&](store::UnitOfWork& uow) { rows = uow.outbox().pending(options.batch); },
-                      std::move(done));
-  });
+  co_await store::read_async(store,
+                             [&](store::UnitOfWork& uow) { rows = uow.outbox().pending(options.batch); });
   pending.set(static_cast<double>(rows.size()));
   oldest.set(rows.empty()
                  ? 0.0
@@ -234,20 +228,16 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
 
   int ok = 0, bad = 0;
   const Millis at = now_ms();
-  co_await await_callback([&](Callback done) {
-    store.submit_write(
-        [&](store::UnitOfWork& uow) {
-          std::vector<std::int64_t> confirmed;
-          confirmed.reserve(rows.size());
-          for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (errors[i])
-              uow.outbox().mark_failed(rows[i].seq, *errors[i]);
-            else
-              confirmed.push_back(rows[i].seq);
-          }
-          uow.outbox().mark_published(confirmed, at);
-        },
-        std::move(done));
+  co_await store::write_async(store, [&](store::UnitOfWork& uow) {
+    std::vector<std::int64_t> confirmed;
+    confirmed.reserve(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (errors[i])
+        uow.outbox().mark_failed(rows[i].seq, *errors[i]);
+      else
+        confirmed.push_back(rows[i].seq);
+    }
+    uow.outbox().mark_published(confirmed, at);
   });
   for (const auto& e : errors) (e ? bad : ok)++;
   published.inc(ok);

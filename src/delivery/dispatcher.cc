@@ -11,10 +11,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
-#include "common/async.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "delivery/outcome.h"
+#include "store/await.h"
 
 namespace comms::delivery {
 
@@ -53,11 +53,11 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
 
   template <class F>
   awaitable<void> write(F&& work) {
-    co_await await_callback([&](Callback done) { store.submit_write(std::forward<F>(work), std::move(done)); });
+    co_await store::write_async(store, std::forward<F>(work));
   }
   template <class F>
   awaitable<void> read(F&& work) {
-    co_await await_callback([&](Callback done) { store.submit_read(std::forward<F>(work), std::move(done)); });
+    co_await store::read_async(store, std::forward<F>(work));
   }
 
   // Waits on the strand until woken or `delay` passes.

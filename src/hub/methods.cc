@@ -3,12 +3,12 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
-#include "common/async.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "hub/hub_core.h"
 #include "hub/inapp_view.h"
 #include "hub/inbox.h"
+#include "store/await.h"
 #include "store/store.h"
 
 namespace comms::hub {
@@ -38,10 +38,8 @@ awaitable<Outcome> mark_read_method(HubCore& core, const std::string& user, cons
   const std::string id(args[0].as_string());
   MarkRead r = MarkRead::not_found;
   try {
-    co_await await_callback([&](Callback done) {
-      core.store.submit_write([&](store::UnitOfWork& uow) { r = mark_read(uow, user, id, now_ms()); },
-                              std::move(done));
-    });
+    co_await store::write_async(core.store,
+                                [&](store::UnitOfWork& uow) { r = mark_read(uow, user, id, now_ms()); });
   } catch (const std::exception& e) {
     log_failure("MarkRead", user, e);
     co_return Outcome::failed(server_error("MarkRead"));
@@ -55,9 +53,7 @@ awaitable<Outcome> get_unread_method(HubCore& core, const std::string& user, con
   if (!args.empty()) co_return Outcome::failed("GetUnread takes no arguments.");
   store::InboxPage page;
   try {
-    co_await await_callback([&](Callback done) {
-      core.store.submit_read([&](store::UnitOfWork& uow) { page = unread(uow, user); }, std::move(done));
-    });
+    co_await store::read_async(core.store, [&](store::UnitOfWork& uow) { page = unread(uow, user); });
   } catch (const std::exception& e) {
     log_failure("GetUnread", user, e);
     co_return Outcome::failed(server_error("GetUnread"));

@@ -1,9 +1,9 @@
 #include "intake/intake.h"
 
 #include "commands/rejected.h"
-#include "common/async.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "store/await.h"
 
 namespace comms::intake {
 namespace {
@@ -121,10 +121,8 @@ awaitable<IntakeResult> Intake::handle(std::string type, const bus::Envelope& en
     profiles = co_await preferences_.profiles(planner_.recipients(ev, *er));
   IntakeResult result;
   const Millis now = now_ms();
-  co_await await_callback([&](Callback done) {
-    store_.submit_write([&](store::UnitOfWork& uow) { record(uow, ev, profiles, now, result); },
-                        std::move(done));
-  });
+  co_await store::write_async(store_,
+                              [&](store::UnitOfWork& uow) { record(uow, ev, profiles, now, result); });
   result.event_id = ev.id;
   result.event_type = type;
   result.correlation_id = ev.correlation_id;

@@ -1,9 +1,9 @@
 #include "intake/preference_service.h"
 
-#include "common/async.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "intake/preferences.h"
+#include "store/await.h"
 
 namespace comms::intake {
 
@@ -18,10 +18,8 @@ awaitable<store::RecipientPreferences> PreferenceService::get(std::string recipi
     log::warn("cache_get_failed", {{"key", key}, {"error", e.what()}});
   }
   std::optional<store::RecipientPreferences> stored;
-  co_await await_callback([&](Callback done) {
-    store_.submit_read([&](store::UnitOfWork& uow) { stored = uow.preferences().get(recipient_id); },
-                       std::move(done));
-  });
+  co_await store::read_async(store_,
+                             [&](store::UnitOfWork& uow) { stored = uow.preferences().get(recipient_id); });
   store::RecipientPreferences p = stored.value_or(store::RecipientPreferences{});
   p.recipient_id = recipient_id;
   try {
@@ -36,13 +34,9 @@ awaitable<PreferenceService::Saved> PreferenceService::put(store::RecipientPrefe
   validate(p);
   p.updated_at = now_ms();
   Saved saved;
-  co_await await_callback([&](Callback done) {
-    store_.submit_write(
-        [&](store::UnitOfWork& uow) {
-          saved.created = !uow.preferences().get(p.recipient_id).has_value();
-          uow.preferences().upsert(p);
-        },
-        std::move(done));
+  co_await store::write_async(store_, [&](store::UnitOfWork& uow) {
+    saved.created = !uow.preferences().get(p.recipient_id).has_value();
+    uow.preferences().upsert(p);
   });
   saved.preferences = p;
   // After the commit: a reader that refilled the cache in between gets dropped too.
@@ -58,12 +52,8 @@ awaitable<PreferenceService::Saved> PreferenceService::put(store::RecipientPrefe
 awaitable<Profiles> PreferenceService::profiles(std::set<std::string> ids) {
   Profiles out;
   if (ids.empty()) co_return out;
-  co_await await_callback([&](Callback done) {
-    store_.submit_read(
-        [&](store::UnitOfWork& uow) {
-          for (const auto& id : ids) out[id].directory = uow.recipients().get(id);
-        },
-        std::move(done));
+  co_await store::read_async(store_, [&](store::UnitOfWork& uow) {
+    for (const auto& id : ids) out[id].directory = uow.recipients().get(id);
   });
   for (const auto& id : ids) out[id].preferences = co_await get(id);
   co_return out;

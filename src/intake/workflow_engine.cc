@@ -12,9 +12,9 @@
 #include <boost/json.hpp>
 
 #include "bus/masstransit.h"
-#include "common/async.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "store/await.h"
 
 namespace comms::intake {
 namespace {
@@ -125,13 +125,11 @@ struct WorkflowEngine::Impl : std::enable_shared_from_this<Impl> {
 
   template <class F>
   awaitable<void> write(F&& work) {
-    co_await await_callback(
-        [&](Callback done) { store.submit_write(std::forward<F>(work), std::move(done)); });
+    co_await store::write_async(store, std::forward<F>(work));
   }
   template <class F>
   awaitable<void> read(F&& work) {
-    co_await await_callback(
-        [&](Callback done) { store.submit_read(std::forward<F>(work), std::move(done)); });
+    co_await store::read_async(store, std::forward<F>(work));
   }
 
   // Applies `d` (and the step_skipped decisions it leads to) to `w`, creating

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "cache/cache.h"
-#include "common/async.h"
+#include "store/await.h"
 
 namespace comms::templating {
 namespace {
@@ -136,10 +136,8 @@ struct TemplateService::Impl {
       if (auto e = decode(*hit)) co_return e;
     }
     std::optional<store::TemplateRecord> found;
-    co_await await_callback([&](Callback done) {
-      store.submit_read([&](store::UnitOfWork& uow) { found = uow.templates().find(category, name, channel, locale); },
-                        std::move(done));
-    });
+    co_await store::read_async(
+        store, [&](store::UnitOfWork& uow) { found = uow.templates().find(category, name, channel, locale); });
     if (!found) {
       co_await cache.set(key, std::string(), options.negative_ttl);
       co_return std::nullopt;
