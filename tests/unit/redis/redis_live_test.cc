@@ -61,6 +61,12 @@ Reply direct(const RedisServer& server, Command c) {
   return r.ok() ? r.replies.at(0) : Reply{};
 }
 
+// The cache flushes L1 when its invalidation subscriber connects; entries set before that moment are
+// dropped, so tests that rely on L1 wait for the flush first.
+bool flushed_once(const metrics::Registry& registry) {
+  return registry.render().find("comms_cache_l1_flushes_total 1") != std::string::npos;
+}
+
 long long subscribers(const RedisServer& server, const std::string& channel) {
   const Reply r = direct(server, {"PUBSUB", "NUMSUB", channel});
   return r.elements.size() == 2 ? r.elements[1].integer : -1;
@@ -121,6 +127,7 @@ TEST_F(RedisLive, HybridCacheSharesL2AndInvalidatesTheOtherInstancesL1) {
   a_link->start();
   b_link->start();
   ASSERT_TRUE(eventually([&] { return subscribers(*server_, a.channel()) == 2; }));
+  ASSERT_TRUE(eventually([&] { return flushed_once(ra) && flushed_once(rb); }));
 
   loop_.run(a.set("prefs:1", "one", 60s));
   EXPECT_EQ(direct(*server_, {"GET", "t:prefs:1"}).str, "one");
@@ -152,6 +159,7 @@ TEST_F(RedisLive, HybridCacheServesL1WhileRedisIsSlowAndReplaysRemovalsAfterward
   auto link = make_redis(registry);
   HybridCache cache(*link, registry, {});
   link->start();
+  ASSERT_TRUE(eventually([&] { return flushed_once(registry); }));
   loop_.run(cache.set("prefs:1", "old", 60s));
   loop_.run(cache.set("prefs:2", "two", 60s));
 
