@@ -2,7 +2,7 @@
 in MassTransit's envelope.
 
 The service side runs in the gtest harness (tests/unit/bus/rabbitmq_test.cc, binary unit_bus
-next to COMMS_BIN): each test starts one Harness* scenario with its own queue and namespace,
+next to COMMS_TEST_BIN): each test starts one Harness* scenario with its own queue and namespace,
 then publishes and inspects the broker with pika and rabbitmqctl.
 
 /usr/bin/python3 -m pytest tests/integration/test_bus_rabbitmq.py
@@ -26,7 +26,7 @@ import pytest
 
 MT_JSON = "application/vnd.masstransit+json"
 UNIT_BUS = os.environ.get("COMMS_UNIT_BUS") or str(
-    Path(os.environ.get("COMMS_BIN") or Path(__file__).parents[2] / "build" / "comms").parent / "unit_bus")
+    Path(os.environ.get("COMMS_TEST_BIN") or Path(__file__).parents[2] / "build" / "comms").parent / "unit_bus")
 
 
 class Harness:
@@ -283,10 +283,12 @@ def test_consumes_and_acks_only_after_the_handler_is_done(rabbitmq, names, harne
     h = start(harnesses, "consume", rabbitmq, ns=ns, queue=q, expect=n + 1)
     h.wait_for("READY")
     p = Publisher(rabbitmq)
-    # A slow one first: while its handler runs, the broker must still hold it unacknowledged.
+    # A held one first: while its handler runs, the broker must still hold it unacknowledged. The
+    # handler waits for a file rather than a fixed time, so a slow rabbitmqctl cannot miss the window.
+    release = Path(tempfile.mkdtemp()) / "release"
     p.send(f"{ns}:LoanApplicationCreated",
-           envelope(ns, "LoanApplicationCreated", {"Behaviour": "sleep", "SleepMs": 3000}))
-    wait_for(lambda: queue_counts(rabbitmq, q) == (0, 1), 10, "the slow message to be delivered, unacked")
+           envelope(ns, "LoanApplicationCreated", {"Behaviour": "hold", "HoldUntilFile": str(release)}))
+    wait_for(lambda: queue_counts(rabbitmq, q) == (0, 1), 60, "the held message to be delivered, unacked")
     for i in range(n):
         # Payload fields in PascalCase, as a .NET publisher may send them.
         p.send(f"{ns}:LoanApplicationCreated",
@@ -294,7 +296,8 @@ def test_consumes_and_acks_only_after_the_handler_is_done(rabbitmq, names, harne
     p.close()
     time.sleep(0.5)
     ready, unacked = queue_counts(rabbitmq, q)
-    assert unacked >= 1, "the slow message was acknowledged before its handler finished"
+    assert unacked >= 1, "the held message was acknowledged before its handler finished"
+    release.touch()
     result = h.finish()
     assert result["distinct"] == n + 1
     assert queue_counts(rabbitmq, q) == (0, 0)

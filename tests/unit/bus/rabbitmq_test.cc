@@ -8,7 +8,7 @@
 //   consume  subscribe COMMS_TEST_BUS_TYPES on COMMS_TEST_BUS_QUEUE and handle
 //            what arrives; the payload's "behaviour" (looked up
 //            case-insensitively) picks done, fault, retry, throw, flaky
-//            (retry once per message id) or sleep (sleepMs); prints
+//            (retry once per message id) or sleep (sleepMs, or until the file holdUntilFile exists); prints
 //            "HARNESS READY", "HARNESS PROGRESS <n>" and at the end
 //            "HARNESS RESULT {json}"; ends when COMMS_TEST_BUS_EXPECT distinct
 //            messages were handled, or COMMS_TEST_BUS_STOP_FILE exists.
@@ -242,6 +242,14 @@ TEST_F(HarnessConsume, Run) {
         asio::steady_timer t(co_await asio::this_coro::executor,
                              std::chrono::milliseconds(ms->to_number<int>()));
         co_await t.async_wait(asio::use_awaitable);
+      }
+      if (const json::string* hold = find_string_ci(payload, "holdUntilFile")) {
+        // Holds the message (unacknowledged) until the test creates the file: no timing window.
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        while (!std::filesystem::exists(std::string(*hold))) {
+          t.expires_after(20ms);
+          co_await t.async_wait(asio::use_awaitable);
+        }
       }
       std::size_t n;
       {
