@@ -16,6 +16,9 @@ class Registry;
 namespace comms::templating {
 class TemplateService;
 }
+namespace comms::delivery {
+class RecipientDirectory;
+}
 
 namespace comms::api {
 
@@ -31,6 +34,9 @@ struct Context {
   // Template lookup for rendering and previews; after every committed template change call
   // `co_await templates->invalidate(record)` (templating/template_service.h).
   templating::TemplateService* templates = nullptr;
+  // The recipient directory through the cache; after every committed directory change call
+  // `co_await recipients->invalidate(id)`. nullptr: read the store directly.
+  delivery::RecipientDirectory* recipients = nullptr;
 
   template <class F>
   boost::asio::awaitable<void> write(F&& work) {

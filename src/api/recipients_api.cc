@@ -6,6 +6,7 @@
 #include "api/routes.h"
 #include "api/views.h"
 #include "common/clock.h"
+#include "delivery/recipient_directory.h"
 #include "domain/address.h"
 
 namespace comms::api {
@@ -49,6 +50,7 @@ awaitable<Response> put_recipient(Context& ctx, Request& req) {
     created = !uow.recipients().get(r.id).has_value();
     uow.recipients().upsert(r);
   });
+  if (ctx.recipients) co_await ctx.recipients->invalidate(r.id);
   co_return Response::json(created ? 201 : 200, to_json(r));
 }
 
@@ -57,7 +59,10 @@ awaitable<Response> get_recipient(Context& ctx, Request& req) {
   if (!sees_everything(req.principal) && req.principal.sub != id)
     throw forbidden("you may only read your own recipient record");
   std::optional<domain::Recipient> r;
-  co_await ctx.read([&](store::UnitOfWork& uow) { r = uow.recipients().get(id); });
+  if (ctx.recipients)
+    r = co_await ctx.recipients->get(id);
+  else
+    co_await ctx.read([&](store::UnitOfWork& uow) { r = uow.recipients().get(id); });
   if (!r) throw not_found("recipient '" + id + "' does not exist");
   co_return Response::json(200, to_json(*r));
 }

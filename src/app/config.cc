@@ -123,6 +123,29 @@ Key bool_key(std::string name, std::string help, bool Config::*field) {
           [field](const Config& c) { return std::string(c.*field ? "true" : "false"); }};
 }
 
+// A token bucket given as RATE,BURST in requests/s, or 0 to disable it.
+Key rate_key(std::string name, std::string help, double Config::*rate, double Config::*burst) {
+  return {std::move(name), std::move(help), false,
+          [rate, burst](Config& c, const std::string& v) {
+            const auto parts = split_list(v);
+            if (parts.size() == 1 && parse_double(parts[0]) == 0) {
+              c.*rate = 0;
+              c.*burst = 0;
+              return;
+            }
+            if (parts.size() != 2) throw Invalid{"expected RATE,BURST (e.g. 200,400), got '" + v + "'"};
+            c.*rate = parse_double(parts[0]);
+            c.*burst = parse_double(parts[1]);
+            if (c.*burst < 1 && c.*rate > 0) throw Invalid{"burst must be at least 1"};
+          },
+          [rate, burst](const Config& c) {
+            std::ostringstream o;
+            if (c.*rate == 0) return std::string("0");
+            o << c.*rate << ',' << c.*burst;
+            return o.str();
+          }};
+}
+
 const std::vector<Key>& keys() {
   static const std::vector<Key> k = {
       {"http_addr", "HTTP listen address HOST:PORT (port 0 picks a free port)", false,
@@ -138,24 +161,12 @@ const std::vector<Key>& keys() {
        "comma-separated origins allowed by CORS (with credentials), e.g. https://app.example.com", false,
        [](Config& c, const std::string& v) { c.cors_origins = split_list(v); },
        [](const Config& c) { return join(c.cors_origins); }},
-      {"rate_limit", "per-IP token bucket as RATE,BURST in requests/s (e.g. 200,400); 0 disables", false,
-       [](Config& c, const std::string& v) {
-         const auto parts = split_list(v);
-         if (parts.size() == 1 && parse_double(parts[0]) == 0) {
-           c.rate_limit_rps = 0;
-           c.rate_limit_burst = 0;
-           return;
-         }
-         if (parts.size() != 2) throw Invalid{"expected RATE,BURST (e.g. 200,400), got '" + v + "'"};
-         c.rate_limit_rps = parse_double(parts[0]);
-         c.rate_limit_burst = parse_double(parts[1]);
-         if (c.rate_limit_burst < 1 && c.rate_limit_rps > 0) throw Invalid{"burst must be at least 1"};
-       },
-       [](const Config& c) {
-         std::ostringstream o;
-         o << c.rate_limit_rps << ',' << c.rate_limit_burst;
-         return o.str();
-       }},
+      rate_key("rate_limit", "per-IP token bucket as RATE,BURST in requests/s (e.g. 200,400); 0 disables",
+               &Config::rate_limit_rps, &Config::rate_limit_burst),
+      rate_key("client_rate_limit",
+               "per-client token bucket (keyed by the token's sub, applied after auth) as RATE,BURST in "
+               "requests/s (e.g. 100,200); 0 disables",
+               &Config::client_rate_limit_rps, &Config::client_rate_limit_burst),
       bool_key("metrics_public",
                "serve /metrics without a token (for Prometheus scrapers on a private network)",
                &Config::metrics_public),
@@ -258,7 +269,7 @@ const std::vector<Key>& keys() {
               &Config::rules_file),
       ms_key("escalation_after", "how long an in-app notification may stay unread before the escalation SMS",
              &Config::escalation_after, 1000, 30LL * 86'400'000),
-      ms_key("cache_ttl", "how long cached preferences and templates live", &Config::cache_ttl, 1,
+      ms_key("cache_ttl", "how long cached preferences, templates and recipients live", &Config::cache_ttl, 1,
              86'400'000),
       int_key("cache_capacity", "entries in the in-process (L1) cache", &Config::cache_capacity, 1,
               10'000'000),

@@ -25,6 +25,8 @@ struct Config {
   std::vector<std::string> cors_origins;
   double rate_limit_rps = 200;  // per IP; 0 disables
   double rate_limit_burst = 400;
+  double client_rate_limit_rps = 0;  // per authenticated client (JWT sub); 0 disables
+  double client_rate_limit_burst = 0;
   bool metrics_public = true;
   bool access_log = true;  // one structured line per request
   int threads = 0;  // 0 = number of cores

@@ -48,6 +48,8 @@ http::HttpOptions http_options(const Config& c) {
   o.rate_limit.enabled = c.rate_limit_rps > 0;
   o.rate_limit.rate_per_second = c.rate_limit_rps;
   o.rate_limit.burst = c.rate_limit_burst;
+  o.rate_limit.client_rate_per_second = c.client_rate_limit_rps;
+  o.rate_limit.client_burst = c.client_rate_limit_burst;
   o.auth.rs256_public_key_file = c.jwt_public_key_file;
   if (c.jwt_public_key_file.empty())
     o.auth.hs256_secret = c.jwt_secret.empty() ? load_or_create_dev_secret(c.data_dir) : c.jwt_secret;
@@ -171,6 +173,7 @@ int serve(const Config& config) {
   cache::Cache& cache = scale_out.cache();
   templating::TemplateService templates(*store, cache, {.ttl = config.cache_ttl});
   templating::TemplateRenderer renderer(templates);
+  delivery::RecipientDirectory directory(*store, cache, config.cache_ttl);
 
   bus::BusOptions bo;
   bo.url = config.bus;
@@ -185,7 +188,7 @@ int serve(const Config& config) {
     channels[domain::Channel::inapp] = std::make_shared<delivery::InAppChannel>(hub);
 
     delivery::Dispatcher* dispatcher_ptr = nullptr;
-    intake::Intake intake(io, *store, cache, std::move(rules),
+    intake::Intake intake(io, *store, cache, directory, std::move(rules),
                           intake::IntakeOptions{config.secrets_key, config.escalation_after, config.cache_ttl,
                                                 config.poll},
                           [&dispatcher_ptr] {
@@ -206,7 +209,7 @@ int serve(const Config& config) {
     bus::OutboxRelay relay(io, *store, *message_bus, registry, oo);
 
     delivery::Dispatcher dispatcher(
-        io, *store, channels, *sealed_renderer, dispatcher_options(config),
+        io, *store, channels, *sealed_renderer, directory, dispatcher_options(config),
         [&outcomes, &relay](const domain::Notification& n, const delivery::SendResult&) {
           outcomes.labels({domain::to_string(n.channel), domain::to_string(n.status)}).inc();
           relay.wake();
@@ -221,6 +224,7 @@ int serve(const Config& config) {
     ctx.metrics = &registry;
     if (scale_out.redis_up()) ctx.optional_services.emplace_back("redis", [&scale_out] { return *scale_out.redis_up(); });
     ctx.templates = &templates;
+    ctx.recipients = &directory;
 
     http::Router router;
     api::register_routes(router, ctx);

@@ -34,9 +34,10 @@ std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds b
 }
 
 struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, store::Store& s, Channels ch, Renderer& r, DispatcherOptions o, OutcomeHook h)
+  Impl(asio::io_context& io, store::Store& s, Channels ch, Renderer& r, RecipientDirectory& d,
+       DispatcherOptions o, OutcomeHook h)
       : io(io), strand(asio::make_strand(io)), timer(strand), store(s), channels(std::move(ch)), renderer(r),
-        options(o), hook(std::move(h)) {}
+        directory(d), options(o), hook(std::move(h)) {}
 
   asio::io_context& io;
   asio::strand<asio::io_context::executor_type> strand;
@@ -44,6 +45,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   store::Store& store;
   Channels channels;
   Renderer& renderer;
+  RecipientDirectory& directory;
   DispatcherOptions options;
   OutcomeHook hook;
   bool woken = false;  // owned by strand
@@ -54,10 +56,6 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   template <class F>
   awaitable<void> write(F&& work) {
     co_await store::write_async(store, std::forward<F>(work));
-  }
-  template <class F>
-  awaitable<void> read(F&& work) {
-    co_await store::read_async(store, std::forward<F>(work));
   }
 
   // Waits on the strand until woken or `delay` passes.
@@ -128,7 +126,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     std::optional<domain::Recipient> recipient;
     // The directory is needed to find an address, or for a template's locale and time zone.
     if (!n.recipient_id.empty() && (n.to.empty() || !n.template_name.empty())) {
-      co_await read([&](store::UnitOfWork& uow) { recipient = uow.recipients().get(n.recipient_id); });
+      recipient = co_await directory.get(n.recipient_id);
     }
     n.attempts += 1;
     SendResult result;
@@ -175,8 +173,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Dispatcher::Dispatcher(asio::io_context& io, store::Store& store, Channels channels, Renderer& renderer,
-                       DispatcherOptions options, OutcomeHook hook)
-    : impl_(std::make_shared<Impl>(io, store, std::move(channels), renderer, options, std::move(hook))) {}
+                       RecipientDirectory& directory, DispatcherOptions options, OutcomeHook hook)
+    : impl_(std::make_shared<Impl>(io, store, std::move(channels), renderer, directory, options,
+                                   std::move(hook))) {}
 
 Dispatcher::~Dispatcher() = default;
 

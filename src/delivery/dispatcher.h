@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "delivery/channel.h"
+#include "delivery/recipient_directory.h"
 #include "delivery/renderer.h"
 #include "store/store.h"
 
@@ -48,8 +49,9 @@ std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds b
 
 class Dispatcher {
  public:
+  // `directory` finds a notification's address, locale and time zone (through the cache).
   Dispatcher(boost::asio::io_context& io, store::Store& store, Channels channels, Renderer& renderer,
-             DispatcherOptions options, OutcomeHook hook = {});
+             RecipientDirectory& directory, DispatcherOptions options, OutcomeHook hook = {});
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

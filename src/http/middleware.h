@@ -73,8 +73,8 @@ class Chain {
   std::vector<std::unique_ptr<Middleware>> middleware_;
 };
 
-// The service's chain, in this order: request id, access log, metrics, CORS, rate limit, API
-// version, auth, errors. `buckets` nullptr: an in-memory store sized from options.rate_limit.
+// The service's chain, in this order: request id, access log, metrics, CORS, rate limit (per IP),
+// API version, auth, client rate limit (per token subject, when configured), errors. `buckets` nullptr: an in-memory store sized from options.rate_limit.
 // Throws std::invalid_argument on inconsistent options (CORS "*" with credentials, auth keys).
 Chain standard_chain(const HttpOptions& options, metrics::Registry& registry,
                      std::shared_ptr<BucketStore> buckets);
@@ -86,6 +86,9 @@ std::unique_ptr<Middleware> metrics_middleware(metrics::Registry& registry);
 std::unique_ptr<Middleware> cors_middleware(CorsOptions options);
 std::unique_ptr<Middleware> rate_limit_middleware(RateLimitOptions options,
                                                   std::shared_ptr<BucketStore> store);
+// Keyed by the authenticated principal's subject; requests without one pass untouched.
+std::unique_ptr<Middleware> client_rate_limit_middleware(RateLimitOptions options,
+                                                         std::shared_ptr<BucketStore> store);
 std::unique_ptr<Middleware> api_version_middleware(std::vector<int> supported);
 std::unique_ptr<Middleware> auth_middleware(std::shared_ptr<const TokenVerifier> verifier);
 std::unique_ptr<Middleware> errors_middleware();

@@ -26,6 +26,10 @@ struct RateLimitOptions {
   bool enabled = true;
   double rate_per_second = 50;  // token refill rate per client IP
   double burst = 100;           // bucket capacity
+  // Per authenticated client (the token's sub), checked after auth; 0 disables. Its buckets share
+  // the store with the per-IP ones under the key "client:<sub>".
+  double client_rate_per_second = 0;
+  double client_burst = 0;
   // In-memory store bounds: at most max_buckets buckets; a bucket idle this long is dropped first.
   std::size_t max_buckets = 100'000;
   std::chrono::seconds idle_eviction{300};

@@ -71,13 +71,14 @@ const EventSpec& spec_of(const std::string& type) {
 
 }  // namespace
 
-Intake::Intake(boost::asio::io_context& io, store::Store& store, cache::Cache& cache, Rules rules,
-               IntakeOptions options, std::function<void()> wake_dispatcher)
+Intake::Intake(boost::asio::io_context& io, store::Store& store, cache::Cache& cache,
+               delivery::RecipientDirectory& directory, Rules rules, IntakeOptions options,
+               std::function<void()> wake_dispatcher)
     : store_(store),
       rules_(std::move(rules)),
       options_(std::move(options)),
       sealer_(options_.secrets_key),
-      preferences_(store, cache, options_.cache_ttl),
+      preferences_(store, cache, directory, options_.cache_ttl),
       planner_(sealer_, zones_),
       engine_(io, store, rules_, planner_, preferences_,
               WorkflowOptions{workflows::MachineOptions{options_.escalation_after}, options_.poll},
@@ -123,6 +124,8 @@ awaitable<IntakeResult> Intake::handle(std::string type, const bus::Envelope& en
   const Millis now = now_ms();
   co_await store::write_async(store_,
                               [&](store::UnitOfWork& uow) { record(uow, ev, profiles, now, result); });
+  if (result.directory_updated)
+    co_await preferences_.directory().invalidate(ev.text(ev.spec->customer_field));
   result.event_id = ev.id;
   result.event_type = type;
   result.correlation_id = ev.correlation_id;

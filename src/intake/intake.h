@@ -65,9 +65,10 @@ struct IntakeResult {
 class Intake {
  public:
   // Throws std::invalid_argument for a malformed secrets key. `store`,
-  // `cache` and `io` must outlive the Intake.
-  Intake(boost::asio::io_context& io, store::Store& store, cache::Cache& cache, Rules rules,
-         IntakeOptions options, std::function<void()> wake_dispatcher);
+  // `cache`, `directory` and `io` must outlive the Intake.
+  Intake(boost::asio::io_context& io, store::Store& store, cache::Cache& cache,
+         delivery::RecipientDirectory& directory, Rules rules, IntakeOptions options,
+         std::function<void()> wake_dispatcher);
   ~Intake();
   Intake(const Intake&) = delete;
   Intake& operator=(const Intake&) = delete;

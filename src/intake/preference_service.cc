@@ -52,10 +52,12 @@ awaitable<PreferenceService::Saved> PreferenceService::put(store::RecipientPrefe
 awaitable<Profiles> PreferenceService::profiles(std::set<std::string> ids) {
   Profiles out;
   if (ids.empty()) co_return out;
-  co_await store::read_async(store_, [&](store::UnitOfWork& uow) {
-    for (const auto& id : ids) out[id].directory = uow.recipients().get(id);
-  });
-  for (const auto& id : ids) out[id].preferences = co_await get(id);
+  auto entries = co_await directory_.get_many(ids);
+  for (const auto& id : ids) {
+    Profile& p = out[id];
+    if (auto it = entries.find(id); it != entries.end()) p.directory = std::move(it->second);
+    p.preferences = co_await get(id);
+  }
   co_return out;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "cache/cache.h"
+#include "delivery/recipient_directory.h"
 #include "store/store.h"
 
 namespace comms::intake {
@@ -29,8 +30,9 @@ using Profiles = std::map<std::string, Profile, std::less<>>;
 
 class PreferenceService {
  public:
-  PreferenceService(store::Store& store, cache::Cache& cache, std::chrono::milliseconds ttl)
-      : store_(store), cache_(cache), ttl_(ttl) {}
+  PreferenceService(store::Store& store, cache::Cache& cache, delivery::RecipientDirectory& directory,
+                    std::chrono::milliseconds ttl)
+      : store_(store), cache_(cache), directory_(directory), ttl_(ttl) {}
 
   // The stored preferences, or the defaults (nothing opted out, no quiet
   // hours, version 0). Store errors propagate; cache trouble is a miss.
@@ -45,14 +47,16 @@ class PreferenceService {
   // invalidates the cache.
   boost::asio::awaitable<Saved> put(store::RecipientPreferences p);
 
-  // Directory entries (one store read) and preferences (through the cache) of `ids`.
+  // Directory entries and preferences of `ids`, both through the cache.
   boost::asio::awaitable<Profiles> profiles(std::set<std::string> ids);
 
   static std::string cache_key(const std::string& recipient_id) { return "prefs:" + recipient_id; }
+  delivery::RecipientDirectory& directory() { return directory_; }
 
  private:
   store::Store& store_;
   cache::Cache& cache_;
+  delivery::RecipientDirectory& directory_;
   std::chrono::milliseconds ttl_;
 };
 

@@ -286,6 +286,23 @@ def test_cors_preflight(tokens):
         s.stop()
 
 
+def test_client_rate_limit_is_per_token_subject():
+    s = CommsServer(env={"COMMS_RATE_LIMIT": "0", "COMMS_CLIENT_RATE_LIMIT": "1,3"}).start()
+    try:
+        a = {"Authorization": f"Bearer {s.token('cust-a', 'customer')}"}
+        b = {"Authorization": f"Bearer {s.token('cust-b', 'customer')}"}
+        codes = [s.request("GET", "/api/v1/notifications?recipientId=cust-a", headers=a).status_code
+                 for _ in range(5)]
+        assert codes[:3] == [200, 200, 200] and codes[-1] == 429, codes
+        r = s.request("GET", "/api/v1/notifications?recipientId=cust-a", headers=a)
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        assert error_of(r)["code"] == "rate_limited"
+        assert s.request("GET", "/api/v1/notifications?recipientId=cust-b", headers=b).status_code == 200
+        assert s.request("GET", "/health/live").status_code == 200  # no principal, no client bucket
+    finally:
+        s.stop()
+
+
 def test_rate_limit_429_with_retry_after():
     s = CommsServer(env={"COMMS_RATE_LIMIT": "1,3"}).start()
     try:

@@ -103,6 +103,32 @@ def test_cache_is_shared_and_invalidated_across_instances(pair, redis_server):
     assert int(redis_server.cli("PTTL", keys[0]).strip()) > 0
 
 
+def test_recipients_are_cached_and_invalidated_across_instances(pair, redis_server):
+    # Each instance of the pair has its own database and they share Redis, so what one instance
+    # reads shows which copy it used: its database's, or the shared cache's.
+    a, b = pair
+    token = a.token("ops", "admin")
+    wait_subscribed(redis_server, "cache-invalidate")
+    rid = "cust-" + uuid.uuid4().hex[:8]
+
+    def put(srv, phone):
+        r = srv.request("PUT", f"/api/v1/recipients/{rid}", token, {"name": "Mwila", "phone": phone})
+        assert r.status_code in (200, 201), r.text
+
+    def get(srv):
+        return srv.request("GET", f"/api/v1/recipients/{rid}", token)
+
+    put(b, "+260977000001")
+    assert get(a).status_code == 404  # A's database has no entry; "absent" is cached in L1 and Redis
+    assert get(b).status_code == 404  # B finds A's entry in Redis, not its own database's row
+    put(a, "+260977000002")           # drops the key in Redis and, by pub/sub, in B's L1
+    wait_for(lambda: get(b).status_code == 200, timeout=5, what="B seeing the invalidation")
+    assert get(b).json()["phone"] == "+260977000001"
+    # B's read refilled Redis, so A's next read finds B's copy there rather than its own row.
+    assert get(a).json()["phone"] == "+260977000001"
+    assert redis_server.cli("--scan", "--pattern", "*rcpt:*").split()
+
+
 def test_a_redis_outage_degrades_and_recovers(pair, redis_server):
     a, b = pair
     token = a.token("ops", "admin")
@@ -183,6 +209,25 @@ def test_rate_limit_buckets_are_shared(redis_server):
         assert codes.count(200) <= 4, codes
         assert codes[-1] == 429 and codes[-2] == 429, codes
         assert redis_server.cli("--scan", "--pattern", "*rl:*").split()
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_client_rate_limit_buckets_are_shared(redis_server):
+    # Per token subject, 0.2 tokens/s with a burst of 4, kept in Redis: one bucket for both instances.
+    a, b = start_pair(redis_server, COMMS_RATE_LIMIT="0", COMMS_CLIENT_RATE_LIMIT="0.2,4",
+                      COMMS_RATE_LIMIT_STORE="redis")
+    try:
+        mine = a.token("cust-rl", "customer")
+        path = "/api/v1/notifications?recipientId=cust-rl"
+        codes = [(a if i % 2 else b).request("GET", path, mine).status_code for i in range(10)]
+        assert set(codes) <= {200, 429}
+        assert codes.count(200) <= 4, codes
+        assert codes[-1] == 429 and codes[-2] == 429, codes
+        other = a.token("cust-other", "customer")
+        assert b.request("GET", "/api/v1/notifications?recipientId=cust-other", other).status_code == 200
+        assert redis_server.cli("--scan", "--pattern", "*rl:client:cust-rl").split()
     finally:
         a.stop()
         b.stop()

@@ -48,9 +48,11 @@ Chain standard_chain(const HttpOptions& options, metrics::Registry& registry,
   if (options.access_log) chain.add(access_log_middleware());
   chain.add(metrics_middleware(registry));
   if (!options.cors.allowed_origins.empty()) chain.add(cors_middleware(options.cors));
-  if (options.rate_limit.enabled) chain.add(rate_limit_middleware(options.rate_limit, std::move(buckets)));
+  if (options.rate_limit.enabled) chain.add(rate_limit_middleware(options.rate_limit, buckets));
   chain.add(api_version_middleware(options.api_versions));
   chain.add(auth_middleware(std::make_shared<const TokenVerifier>(options.auth)));
+  if (options.rate_limit.client_rate_per_second > 0)
+    chain.add(client_rate_limit_middleware(options.rate_limit, std::move(buckets)));
   chain.add(errors_middleware());
   return chain;
 }

@@ -118,6 +118,27 @@ TEST(Auth, ValidHs256TokenSetsPrincipal) {
   EXPECT_EQ(r.json().at("branch"), "LSK");
 }
 
+TEST(ClientRateLimit, EachSubjectHasItsOwnBucketAfterAuth) {
+  auto o = hs_options();
+  o.rate_limit.enabled = false;  // only the per-client limit
+  o.rate_limit.client_rate_per_second = 0.5;
+  o.rate_limit.client_burst = 2;
+  TestServer s(o, auth_router());
+  const auto a = bearer(mint_hs256(kSecret, "staff-a", Role::staff, 1h, "LSK"));
+  const auto b = bearer(mint_hs256(kSecret, "staff-b", Role::staff, 1h, "LSK"));
+  EXPECT_EQ(request(s.port(), "GET", "/api/v1/staff", a).status, 200);
+  EXPECT_EQ(request(s.port(), "GET", "/api/v1/staff", a).status, 200);
+  const auto refused = request(s.port(), "GET", "/api/v1/staff", a);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.error_code(), "rate_limited");
+  EXPECT_GE(std::stoi(refused.header("retry-after")), 1);
+  // Another subject from the same address has its own bucket.
+  EXPECT_EQ(request(s.port(), "GET", "/api/v1/staff", b).status, 200);
+  // Requests without a principal are not counted: an anonymous public route, and a 401.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(request(s.port(), "GET", "/api/v1/open").status, 200);
+  EXPECT_EQ(request(s.port(), "GET", "/api/v1/staff").status, 401);
+}
+
 TEST(Auth, MissingTokenIs401WithChallenge) {
   TestServer s(hs_options(), auth_router());
   const auto r = request(s.port(), "GET", "/api/v1/staff");

@@ -47,6 +47,7 @@ class IntakeFixture : public ::testing::Test {
     store_ = store::open_store({.url = "sqlite:" + (dir_ / "comms.db").string()});
     store_->migrate();
     store_view_ = std::make_unique<InterleavingStore>(*store_);
+    directory_ = std::make_unique<delivery::RecipientDirectory>(*store_view_, cache_, std::chrono::minutes(5));
     make_intake();
   }
 
@@ -58,8 +59,8 @@ class IntakeFixture : public ::testing::Test {
 
   void make_intake(IntakeOptions options = {.secrets_key = std::string(64, '7')}) {
     intake_.reset();
-    intake_ = std::make_unique<Intake>(io_, *store_view_, cache_, Rules::load_file(shipped_rules_path()),
-                                       options, [this] { ++wakes_; });
+    intake_ = std::make_unique<Intake>(io_, *store_view_, cache_, *directory_,
+                                       Rules::load_file(shipped_rules_path()), options, [this] { ++wakes_; });
   }
 
   template <class T>
@@ -121,6 +122,7 @@ class IntakeFixture : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<InterleavingStore> store_view_;
   cache::MemoryCache cache_;
+  std::unique_ptr<delivery::RecipientDirectory> directory_;  // over store_view_ and cache_
   std::unique_ptr<Intake> intake_;
   int wakes_ = 0;
 };

@@ -90,6 +90,63 @@ TEST_F(IntakeFixture, ClientEventsKeepTheDirectoryCurrent) {
   EXPECT_EQ(r->phone, "+260966000002");
 }
 
+TEST_F(IntakeFixture, TheDirectoryIsReadThroughTheCacheAndDirectoryEventsInvalidateIt) {
+  const auto created = post("ClientCreated", R"({"clientId": "c-7", "firstName": "Mwila", "lastName": "Banda",
+    "phone": "+260977000007", "eventTimestamp": "2026-03-01T08:00:00Z"})");
+  ASSERT_TRUE(created.directory_updated);
+  auto r = run(directory_->get("c-7"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->phone, "+260977000007");
+  EXPECT_TRUE(run(cache_.get(delivery::RecipientDirectory::cache_key("c-7"))));
+
+  // A change behind the cache's back is not seen until the entry is dropped...
+  write([&](store::UnitOfWork& uow) {
+    auto row = *uow.recipients().get("c-7");
+    row.email = "mwila@example.com";
+    uow.recipients().upsert(row);
+  });
+  EXPECT_EQ(run(directory_->get("c-7"))->email, "");
+  // ...and a directory event drops it after its commit.
+  post("ClientContactUpdated",
+       R"({"clientId": "c-7", "phone": "+260966000007", "eventTimestamp": "2026-03-02T08:00:00Z"})");
+  EXPECT_FALSE(run(cache_.get(delivery::RecipientDirectory::cache_key("c-7"))));
+  r = run(directory_->get("c-7"));
+  EXPECT_EQ(r->phone, "+260966000007");
+  EXPECT_EQ(r->email, "mwila@example.com");
+
+  // An unknown id is cached as absent, and get_many returns only what exists.
+  EXPECT_FALSE(run(directory_->get("nobody")));
+  EXPECT_EQ(run(cache_.get(delivery::RecipientDirectory::cache_key("nobody"))), "null");
+  const auto many = run(directory_->get_many({"c-7", "nobody", "other"}));
+  EXPECT_EQ(many.size(), 1u);
+  EXPECT_EQ(many.at("c-7").name, "Mwila Banda");
+}
+
+TEST(RecipientDirectoryCodec, RoundTripsAndRejectsWhatItCannotRead) {
+  domain::Recipient r;
+  r.id = "c-1";
+  r.name = "Chanda \"CJ\" Mulenga";
+  r.phone = "+260977000001";
+  r.email = "c@example.com";
+  r.language = "bem";
+  r.timezone = "Africa/Lusaka";
+  r.branch_id = "ndola-02";
+  r.updated_at = 1767225600000;
+  r.version = 3;
+  const auto back = delivery::RecipientDirectory::decode(delivery::RecipientDirectory::encode(r));
+  ASSERT_TRUE(back && *back);
+  EXPECT_EQ((*back)->name, r.name);
+  EXPECT_EQ((*back)->branch_id, r.branch_id);
+  EXPECT_EQ((*back)->updated_at, r.updated_at);
+  EXPECT_EQ((*back)->version, 3);
+  const auto absent = delivery::RecipientDirectory::decode("null");
+  ASSERT_TRUE(absent);
+  EXPECT_FALSE(*absent);
+  for (const char* bad : {"", "{", "[]", "42", R"({"id":"x"})", R"({"id":1,"name":"","phone":"","email":"",
+      "language":"","timezone":"","branchId":"","updatedAt":0,"version":0})"})
+    EXPECT_FALSE(delivery::RecipientDirectory::decode(bad)) << bad;
+}
+
 TEST_F(IntakeFixture, BusConsumersFaultBadPayloadsAndAcceptGoodOnes) {
   struct FakeBus final : bus::MessageBus {
     std::map<std::string, bus::Consumer> consumers;
