@@ -188,10 +188,11 @@ Event parse_event(const EventSpec& spec, std::string_view payload_json, std::str
   Reader reader(spec);
   Event ev;
   ev.spec = &spec;
+  std::vector<const FieldSpec*> missing;  // every absent required field, reported together
   auto take = [&](const FieldSpec& f) {
     const boost::json::value* v = bus::find_ci(doc.get_object(), f.name);
     if (!v || v->is_null()) {
-      if (f.required) reader.fail(f, "is missing");
+      if (f.required) missing.push_back(&f);
       if (f.kind == FieldKind::currency) ev.fields[f.name] = "ZMW";
       return;
     }
@@ -204,6 +205,13 @@ Event parse_event(const EventSpec& spec, std::string_view payload_json, std::str
   };
   for (const auto& f : common_fields()) take(f);
   for (const auto& f : spec.fields) take(f);
+  if (missing.size() == 1) reader.fail(*missing[0], "is missing");
+  if (!missing.empty()) {
+    std::string names;
+    for (const FieldSpec* f : missing) names += (names.empty() ? "'" : ", '") + std::string(f->name) + "'";
+    throw Rejected(Rejected::Kind::invalid, "invalid_event",
+                   std::string(spec.type) + ": fields " + names + " are missing");
+  }
 
   ev.id = ev.text("eventId");
   if (ev.id.empty()) ev.id = std::string(message_id);

@@ -199,7 +199,7 @@ def test_a_duplicate_event_creates_nothing_new(srv, tokens):
                                                 dueDate="31/03/2026", daysOverdue=3)},
      "invalid_event", "field 'dueDate'"),
     ({"type": "LoanApplicationCreated", "message": {"eventId": "e2", "applicationId": "A"}},
-     "invalid_event", "field 'customerId' is missing"),
+     "invalid_event", "fields 'customerId', 'requestedAmount', 'productType', 'branchId', 'customerName' are missing"),
     ({"type": "OtpRequested", "message": {"eventId": "e3", "userId": "u", "otpCode": ["55"], "purpose": "x"}},
      "invalid_event", "field 'otpCode' must be a string"),
     ({"type": "PaymentReceived"}, "invalid_request", "'message'"),

@@ -54,7 +54,9 @@ TEST_F(IntakeFixture, UnknownTypesAndBadPayloadsAreRejectedNamingTheProblem) {
     FAIL();
   } catch (const commands::Rejected& r) {
     EXPECT_EQ(r.code(), "invalid_event");
-    EXPECT_STREQ(r.what(), "LoanApplicationCreated: field 'customerId' is missing");
+    EXPECT_STREQ(r.what(),
+                 "LoanApplicationCreated: fields 'customerId', 'requestedAmount', 'productType', 'branchId', "
+                 "'customerName' are missing");
   }
   EXPECT_TRUE(notifications().empty());
 }

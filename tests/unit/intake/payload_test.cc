@@ -68,6 +68,11 @@ TEST(Payload, BadPayloadsNameTheField) {
             "LoanApplicationCreated: the message must be a JSON object");
   EXPECT_NE(error("LoanApplicationCreated", "{").find("not valid JSON"), std::string::npos);
   EXPECT_EQ(error("LoanApplicationCreated", R"({"customerId": "c"})"),
+            "LoanApplicationCreated: fields 'applicationId', 'requestedAmount', 'productType', 'branchId', "
+            "'customerName' are missing");
+  EXPECT_EQ(error("LoanApplicationCreated",
+                  R"({"customerId": "c", "requestedAmount": 5, "productType": "p", "branchId": "b",
+    "customerName": "N"})"),
             "LoanApplicationCreated: field 'applicationId' is missing");
   EXPECT_EQ(error("PaymentOverdue",
                   R"({"loanId": "L", "customerId": "c", "amountOverdue": "lots", "dueDate": "2026-03-01",
