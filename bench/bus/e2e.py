@@ -23,7 +23,6 @@ that nothing went to the error or skipped queue. BENCH_PERF=FILE records `perf r
 the service during the first service drain into FILE. BENCH_SERVICE_ENV="K=V K=V" adds
 environment to `comms serve` for diagnostic runs (e.g. COMMS_DB_SYNC_FULL=false).
 """
-import json
 import os
 import re
 import signal
@@ -39,11 +38,10 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import pika
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-import peers  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench" / "common"))
+from benchkit import Broker, group_cpu_seconds, run_bench_bus  # noqa: E402
 
 BENCH, COMMS = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
@@ -59,58 +57,7 @@ DISPATCHED = "status IN ('Sent', 'Delivered')"
 
 
 def run(*args) -> dict:
-    out = subprocess.run([BENCH, *map(str, args)], capture_output=True, text=True, timeout=900)
-    if out.returncode != 0:
-        raise SystemExit(f"bench_bus {' '.join(map(str, args))} failed:\n{out.stdout}{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU time of every live process in the process group."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
-
-
-class Broker:
-    """The private RabbitMQ and a pika connection for inspecting and cleaning its queues."""
-
-    def __init__(self):
-        self.peer = peers.RabbitMQ().start()
-        self.url = self.peer.url
-        self.pgid = self.peer.procs["server"].pid
-        self.conn = pika.BlockingConnection(pika.URLParameters(self.url))
-
-    def depth(self, queue: str) -> int | None:
-        """Ready messages in `queue`, None when it does not exist."""
-        ch = self.conn.channel()
-        try:
-            return ch.queue_declare(queue, passive=True).method.message_count
-        except pika.exceptions.ChannelClosedByBroker:
-            return None
-        finally:
-            if ch.is_open:
-                ch.close()
-
-    def delete_endpoint(self, queue: str):
-        ch = self.conn.channel()
-        for q in (queue, f"{queue}_error", f"{queue}_skipped"):
-            ch.queue_delete(q)
-            ch.exchange_delete(q)
-        ch.close()
-
-    def close(self):
-        self.conn.close()
-        self.peer.close()
+    return run_bench_bus(BENCH, *args)
 
 
 class Service:

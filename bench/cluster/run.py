@@ -28,7 +28,6 @@ pg_stat_statements and prints each PostgreSQL round's K statements with the most
 (a diagnostic: it costs PostgreSQL some CPU). BENCH_SERVICE_ENV="K=V K=V" adds
 environment to every `comms serve`.
 """
-import json
 import os
 import re
 import secrets
@@ -45,12 +44,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import pika
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-import peers  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench" / "common"))
+from benchkit import TICK, Broker, peers, run_bench_bus, stat_fields  # noqa: E402
 
 BENCH, COMMS = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 15000
@@ -60,24 +58,13 @@ STATEMENTS = int(os.environ.get("BENCH_PG_STATEMENTS", "0"))
 SERVICE_ENV = dict(kv.split("=", 1) for kv in os.environ.get("BENCH_SERVICE_ENV", "").split())
 TYPE = "PaymentReceived"
 DISPATCHED = "status IN ('Sent', 'Delivered')"
-TICK = os.sysconf("SC_CLK_TCK")
 # One secret set for every instance of the run, as a deployment shares them.
 SECRETS_KEY = secrets.token_hex(32)
 JWT_SECRET = "bench-cluster-secret-" + secrets.token_hex(16)
 
 
 def run(*args) -> dict:
-    out = subprocess.run([BENCH, *map(str, args)], capture_output=True, text=True, timeout=900)
-    if out.returncode != 0:
-        raise SystemExit(f"bench_bus {' '.join(map(str, args))} failed:\n{out.stdout}{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def stat_fields(pid) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
+    return run_bench_bus(BENCH, *args)
 
 
 def process_cpu(pid: int) -> float:
@@ -110,40 +97,6 @@ def tree_cpu(root: int) -> float:
     if root in procs:
         total += int(procs[root][13]) + int(procs[root][14])
     return total / TICK
-
-
-class Broker:
-    """The private RabbitMQ and a pika connection for inspecting and cleaning its queues."""
-
-    def __init__(self):
-        self.peer = peers.RabbitMQ().start()
-        self.url = self.peer.url
-        self.pgid = self.peer.procs["server"].pid
-        self.conn = pika.BlockingConnection(pika.URLParameters(self.url))
-
-    def depth(self, queue: str) -> int | None:
-        """Ready messages in `queue`, None when it does not exist."""
-        ch = self.conn.channel()
-        try:
-            return ch.queue_declare(queue, passive=True).method.message_count
-        except pika.exceptions.ChannelClosedByBroker:
-            return None
-        finally:
-            if ch.is_open:
-                ch.close()
-
-    def delete_endpoint(self, queue: str, exchanges=()):
-        ch = self.conn.channel()
-        for q in (queue, f"{queue}_error", f"{queue}_skipped"):
-            ch.queue_delete(q)
-            ch.exchange_delete(q)
-        for x in exchanges:
-            ch.exchange_delete(x)
-        ch.close()
-
-    def close(self):
-        self.conn.close()
-        self.peer.close()
 
 
 class Database:
