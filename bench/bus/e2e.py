@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
-from benchkit import Broker, group_cpu_seconds, run_bench_bus  # noqa: E402
+from benchkit import Broker, group_cpu_seconds, run_bench_bus, stop_process  # noqa: E402
 
 BENCH, COMMS = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
@@ -111,13 +111,7 @@ class Service:
         raise SystemExit("comms did not connect to the broker:\n" + self.log())
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def log(self) -> str:
         return (self.dir / "server.log").read_text(errors="replace")[-4000:]

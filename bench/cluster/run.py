@@ -32,7 +32,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import sqlite3
 import statistics
@@ -48,7 +47,7 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
-from benchkit import TICK, Broker, peers, run_bench_bus, stat_fields  # noqa: E402
+from benchkit import TICK, Broker, peers, run_bench_bus, stat_fields, stop_process  # noqa: E402
 
 BENCH, COMMS = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 15000
@@ -190,13 +189,7 @@ class Instance:
         return process_cpu(self.proc.pid)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def log(self) -> str:
         return (self.dir / "server.log").read_text(errors="replace")[-4000:]

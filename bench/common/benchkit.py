@@ -5,6 +5,7 @@ module that starts the private RabbitMQ (the same one the tests use).
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,17 @@ def stat_fields(pid) -> list[str] | None:
 
 
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def stop_process(proc: subprocess.Popen | None, timeout: float = 30):
+    """SIGTERM (a graceful stop), then SIGKILL after `timeout` seconds."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def group_cpu_seconds(pgid: int) -> float:
