@@ -3,6 +3,7 @@
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,9 @@ struct Context {
   // The recipient directory through the cache; after every committed directory change call
   // `co_await recipients->invalidate(id)`. nullptr: read the store directly.
   delivery::RecipientDirectory* recipients = nullptr;
+  // The store-derived /metrics gauges and when they were read (api/ops_api.cc).
+  struct StoreGauges;
+  std::shared_ptr<StoreGauges> store_gauges;
 
   template <class F>
   boost::asio::awaitable<void> write(F&& work) {

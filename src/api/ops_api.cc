@@ -1,6 +1,8 @@
 // Health, metrics and the dev inbox.
 #include <boost/json.hpp>
 #include <charconv>
+#include <map>
+#include <mutex>
 
 #include "api/handler.h"
 #include "api/json_input.h"
@@ -53,16 +55,60 @@ awaitable<Response> dev_inbox(Context& ctx, Request& req) {
   co_return Response::json(200, body);
 }
 
-// Store-derived gauges are refreshed per scrape (one indexed read), so that
-// nothing blocks an I/O thread and the figures are exact at scrape time.
+}  // namespace
+
+// Counting notifications by channel and status scans the table, and /metrics may be public: so the
+// counts are read on a reader thread at most once per kStoreGaugesMaxAge, however often it is scraped
+// (Prometheus scrapes every 15 s or so). A scrape meanwhile, or while another scrape is reading,
+// shows the last figures.
+struct Context::StoreGauges {
+  std::mutex mu;
+  Millis read_at = 0;      // guarded by mu; 0: never read
+  bool reading = false;    // guarded by mu
+  std::map<std::pair<domain::Channel, domain::Status>, std::int64_t> counts;  // guarded by mu
+  std::int64_t due = 0;    // guarded by mu
+};
+
+namespace {
+
+constexpr Millis kStoreGaugesMaxAge = 1000;
+
 awaitable<Response> metrics_page(Context& ctx, Request&) {
+  Context::StoreGauges& g = *ctx.store_gauges;
+  const auto now = now_ms();
+  bool refresh = false;
+  {
+    std::lock_guard lock(g.mu);
+    // The first scrapes all read: there are no figures to show yet.
+    refresh = g.read_at == 0 || (!g.reading && now - g.read_at >= kStoreGaugesMaxAge);
+    if (refresh) g.reading = true;
+  }
+  if (refresh) {
+    std::map<std::pair<domain::Channel, domain::Status>, std::int64_t> counts;
+    std::int64_t due = 0;
+    try {
+      co_await ctx.read([&](store::UnitOfWork& uow) {
+        counts = uow.notifications().count_by_channel_status();
+        due = uow.notifications().count_due(now);
+      });
+    } catch (...) {
+      std::lock_guard lock(g.mu);
+      g.reading = false;
+      throw;
+    }
+    std::lock_guard lock(g.mu);
+    g.reading = false;
+    g.read_at = now;
+    g.counts = std::move(counts);
+    g.due = due;
+  }
   std::map<std::pair<domain::Channel, domain::Status>, std::int64_t> counts;
   std::int64_t due = 0;
-  const auto now = now_ms();
-  co_await ctx.read([&](store::UnitOfWork& uow) {
-    counts = uow.notifications().count_by_channel_status();
-    due = uow.notifications().count_due(now);
-  });
+  {
+    std::lock_guard lock(g.mu);
+    counts = g.counts;
+    due = g.due;
+  }
   auto& by_status = ctx.metrics->gauge("comms_notifications", "Notifications stored, by channel and status",
                                        {"channel", "status"});
   for (auto ch : {domain::Channel::sms, domain::Channel::email, domain::Channel::inapp}) {
@@ -85,6 +131,7 @@ awaitable<Response> metrics_page(Context& ctx, Request&) {
 
 void register_ops_routes(http::Router& router, Context& ctx) {
   using http::Access;
+  if (!ctx.store_gauges) ctx.store_gauges = std::make_shared<Context::StoreGauges>();
   // Liveness and readiness are public: orchestrators probe them without credentials,
   // and they reveal nothing but up/down.
   router.add("GET", "/health/live", Access::anyone(), [](Request&) -> awaitable<Response> {

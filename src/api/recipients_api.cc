@@ -26,14 +26,17 @@ domain::Recipient parse_recipient(const Request& req) {
   if (auto id = optional_string(o, "id", 128); id && *id != r.id)
     throw bad_request("field 'id' does not match the id in the path");
   r.name = optional_string(o, "name", 200).value_or("");
-  r.phone = optional_string(o, "phone", 16).value_or("");
+  r.phone = optional_string(o, "phone", 32).value_or("");
   r.email = optional_string(o, "email", 254).value_or("");
   r.language = optional_string(o, "language", 16).value_or("en");
   r.timezone = optional_string(o, "timezone", 64).value_or("Africa/Lusaka");
   r.branch_id = optional_string(o, "branchId", 64).value_or("");
   r.version = optional_int(o, "version", 0, 1LL << 53).value_or(0);
-  if (!r.phone.empty() && !domain::is_e164(r.phone))
-    throw bad_request("field 'phone' must be an E.164 phone number such as +260971234567");
+  if (!r.phone.empty()) {
+    auto phone = domain::normalize_phone(r.phone);
+    if (!phone) throw bad_request("field 'phone' must be a phone number such as +260971234567 or 0971234567");
+    r.phone = std::move(*phone);  // stored in E.164
+  }
   if (!r.email.empty() && !domain::is_email(r.email)) throw bad_request("field 'email' must be an email address");
   if (!domain::is_language_tag(r.language))
     throw bad_request("field 'language' must be a language tag such as en, bem or ny");

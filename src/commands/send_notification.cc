@@ -6,7 +6,7 @@
 
 namespace comms::commands {
 
-void validate(const SendNotification& cmd) {
+void validate(SendNotification& cmd) {
   using K = Rejected::Kind;
   if (cmd.recipient_id.empty()) throw Rejected(K::invalid, "invalid_request", "missing field 'recipientId'");
   if (cmd.template_name.empty() && cmd.content.empty())
@@ -14,8 +14,13 @@ void validate(const SendNotification& cmd) {
   if (cmd.template_name.empty() != cmd.template_category.empty())
     throw Rejected(K::invalid, "invalid_request", "'templateCategory' and 'templateName' go together");
   if (!cmd.to.empty()) {
-    if (cmd.channel == domain::Channel::sms && !domain::is_e164(cmd.to))
-      throw Rejected(K::invalid, "invalid_request", "field 'to' must be an E.164 phone number such as +260971234567");
+    if (cmd.channel == domain::Channel::sms) {
+      auto phone = domain::normalize_phone(cmd.to);
+      if (!phone)
+        throw Rejected(K::invalid, "invalid_request",
+                       "field 'to' must be a phone number such as +260971234567 or 0971234567");
+      cmd.to = std::move(*phone);
+    }
     if (cmd.channel == domain::Channel::email && !domain::is_email(cmd.to))
       throw Rejected(K::invalid, "invalid_request", "field 'to' must be an email address");
     if (cmd.channel == domain::Channel::inapp)

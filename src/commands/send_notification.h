@@ -46,7 +46,8 @@ struct SendAccepted {
 SendAccepted send_notification(store::UnitOfWork& uow, const SendNotification& cmd, domain::Millis now);
 
 // Checks what can be checked without the store (address formats, content or
-// template present). Throws Rejected(invalid).
-void validate(const SendNotification& cmd);
+// template present), and writes an SMS `to` in E.164 (domain::normalize_phone).
+// Throws Rejected(invalid).
+void validate(SendNotification& cmd);
 
 }  // namespace comms::commands

@@ -13,6 +13,32 @@ bool is_e164(std::string_view p) {
   return true;
 }
 
+std::optional<std::string> normalize_phone(std::string_view text) {
+  std::string digits;
+  bool plus = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.') continue;
+    if (c == '+' && digits.empty() && !plus) {
+      plus = true;
+      continue;
+    }
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    digits += c;
+  }
+  std::string e164;
+  if (plus)
+    e164 = "+" + digits;
+  else if (digits.size() == 10 && digits[0] == '0')
+    e164 = "+260" + digits.substr(1);  // Zambian national format
+  else if (digits.size() == 12 && digits.starts_with("260"))
+    e164 = "+" + digits;
+  else
+    return std::nullopt;
+  if (!is_e164(e164)) return std::nullopt;
+  return e164;
+}
+
 bool is_email(std::string_view e) {
   if (e.size() > 254 || e.size() < 3) return false;
   const auto at = e.find('@');

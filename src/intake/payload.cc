@@ -147,32 +147,6 @@ std::string Event::text(std::string_view field) const {
   return std::string(it->value().get_string());
 }
 
-std::optional<std::string> normalize_phone(std::string_view text) {
-  std::string digits;
-  bool plus = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.') continue;
-    if (c == '+' && digits.empty() && !plus) {
-      plus = true;
-      continue;
-    }
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    digits += c;
-  }
-  std::string e164;
-  if (plus)
-    e164 = "+" + digits;
-  else if (digits.size() == 10 && digits[0] == '0')
-    e164 = "+260" + digits.substr(1);  // Zambian national format
-  else if (digits.size() == 12 && digits.starts_with("260"))
-    e164 = "+" + digits;
-  else
-    return std::nullopt;
-  if (!domain::is_e164(e164)) return std::nullopt;
-  return e164;
-}
-
 Event parse_event(const EventSpec& spec, std::string_view payload_json, std::string_view message_id,
                   std::string_view envelope_correlation_id, const Sealer& sealer) {
   using commands::Rejected;

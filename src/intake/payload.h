@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "domain/address.h"
 #include "intake/catalogue.h"
 #include "intake/secrets.h"
 
@@ -36,8 +37,6 @@ struct Event {
 Event parse_event(const EventSpec& spec, std::string_view payload_json, std::string_view message_id,
                   std::string_view envelope_correlation_id, const Sealer& sealer);
 
-// "0971234567" -> "+260971234567", "260971234567" -> "+260971234567"; spaces,
-// dashes and parentheses are ignored. nullopt when not a phone number.
-std::optional<std::string> normalize_phone(std::string_view text);
+using domain::normalize_phone;  // (domain/address.h)
 
 }  // namespace comms::intake

@@ -124,8 +124,9 @@ void Planner::execute(store::UnitOfWork& uow, const Plan& plan, Millis now, Exec
   out.skipped.insert(out.skipped.end(), plan.skipped.begin(), plan.skipped.end());
   for (const auto& s : plan.sends) {
     try {
-      commands::validate(s.command);
-      out.created.push_back(commands::send_notification(uow, s.command, now).notification);
+      commands::SendNotification cmd = s.command;
+      commands::validate(cmd);
+      out.created.push_back(commands::send_notification(uow, cmd, now).notification);
     } catch (const commands::Rejected& r) {
       // Raised before anything is written: the unit of work stays usable.
       out.skipped.push_back(Skipped{s.command.recipient_id, s.command.channel, s.command.template_name,

@@ -116,7 +116,8 @@ def test_idempotency_key(srv, tokens):
     ('{"recipientId": 7, "channel": "sms", "to": "+260971234567", "content": "a"}', "recipientId"),
     ('{"recipientId": "x", "channel": "fax", "to": "+260971234567", "content": "a"}', "channel"),
     ('{"recipientId": "x", "channel": "sms", "to": "+260971234567", "content": "a", "colour": 1}', "colour"),
-    ('{"recipientId": "x", "channel": "sms", "to": "0971234567", "content": "a"}', "to"),
+    ('{"recipientId": "x", "channel": "sms", "to": "971234567", "content": "a"}', "to"),
+    ('{"recipientId": "x", "channel": "sms", "to": "+260 97 CALL ME", "content": "a"}', "to"),
     ('{"recipientId": "x", "channel": "email", "to": "not-an-email", "content": "a"}', "to"),
     ('{"recipientId": "x", "channel": "sms", "to": "+260971234567"}', "content"),
     ('{"recipientId": "x", "channel": "sms", "to": "+260971234567", "content": "a", "personalization": []}',
@@ -147,6 +148,21 @@ def test_unknown_recipient_without_address_is_422(srv, tokens):
                     {"recipientId": "nobody", "channel": "sms", "content": "hi"})
     assert r.status_code == 422
     assert "nobody" in error_of(r)["message"]
+
+
+def test_local_phone_numbers_are_stored_in_e164(srv, tokens):
+    # The other IntelliFin services write Zambian numbers in the national format.
+    r = srv.request("PUT", "/api/v1/recipients/cust-local", tokens["service"],
+                    {"name": "Mutale", "phone": "097 111 2233"})
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["phone"] == "+260971112233"
+    r = srv.request("PUT", "/api/v1/recipients/cust-local", tokens["service"], {"phone": "12"})
+    assert r.status_code == 400 and "'phone'" in error_of(r)["message"]
+    assert srv.request("GET", "/api/v1/recipients/cust-local", tokens["admin"]).json()["phone"] == "+260971112233"
+    r = send(srv, tokens["service"], to="0971234567")
+    assert r.status_code == 202, r.text
+    n = srv.request("GET", f"/api/v1/notifications/{r.json()['notificationId']}", tokens["admin"]).json()
+    assert n["to"] == "+260971234567", n
 
 
 def test_recipient_directory_and_send_by_directory(srv, tokens):
@@ -261,12 +277,29 @@ def test_role_rules(srv, tokens):
     assert srv.request("GET", "/api/v1/dev-inbox", tokens["admin"]).status_code == 200
 
 
+def sms_count(srv) -> float:
+    """The sum of comms_notifications{channel="sms",...} over every status, as /metrics shows it."""
+    total = 0.0
+    for line in srv.request("GET", "/metrics").text.splitlines():
+        if line.startswith('comms_notifications{channel="sms"'):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def test_metrics(srv, tokens):
     send(srv, tokens["service"])
     text = srv.request("GET", "/metrics").text
     assert "comms_notifications{" in text
     assert "comms_dispatcher_queue_depth" in text
     assert "http_request" in text
+    # The store-derived gauges are read at most once a second, and do follow the store.
+    before = sms_count(srv)
+    for _ in range(3):
+        send(srv, tokens["service"])
+    deadline = time.time() + 5
+    while sms_count(srv) < before + 3 and time.time() < deadline:
+        time.sleep(0.2)
+    assert sms_count(srv) >= before + 3
 
 
 def test_cors_preflight(tokens):

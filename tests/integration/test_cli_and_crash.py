@@ -30,7 +30,7 @@ def test_bad_arguments_exit_nonzero_with_one_line():
         (["token", "--sub", "x", "--role", "king"], "--role"),
         (["token", "--role", "admin"], "--sub"),
         (["token", "--sub", "x", "--role", "admin", "--bogus", "1"], "--bogus"),
-        (["send", "--recipient", "r", "--channel", "sms", "--to", "12", "--content", "x"], "E.164"),
+        (["send", "--recipient", "r", "--channel", "sms", "--to", "12", "--content", "x"], "phone number"),
     ]:
         r = s.cli(*args)
         assert r.returncode != 0, args
