@@ -216,6 +216,7 @@ int serve(const Config& config) {
         });
     dispatcher_ptr = &dispatcher;
     intake.subscribe(*message_bus);
+    intake.react_to_own_events(relay);
 
     api::Context ctx{*store};
     ctx.wake_dispatcher = [&dispatcher] { dispatcher.wake(); };

@@ -1,6 +1,7 @@
 #include "bus/outbox_relay.h"
 
 #include <algorithm>
+#include <map>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -48,6 +49,10 @@ struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<bool> hold_lease();     // false: another instance's relay holds it
   asio::awaitable<void> release_lease();  // on a graceful stop: the next relay need not wait it out
   asio::awaitable<void> sleep(std::chrono::milliseconds d);
+  // Runs the local consumers of the confirmed rows, all at once; a row whose consumer did not
+  // finish gets its reason in `errors`.
+  asio::awaitable<void> deliver_locally(const std::vector<store::OutboxMessage>& rows,
+                                        std::vector<std::optional<std::string>>& errors);
 
   Strand strand;
   asio::steady_timer timer;  // used on the strand only
@@ -58,6 +63,7 @@ struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
   metrics::Gauge& oldest;
   metrics::Counter& published;
   metrics::Counter& failures;
+  std::map<std::string, Consumer, std::less<>> local;  // set before start()
   bool woken = false;     // strand only
   bool stopping = false;  // strand only
   bool running = false;   // strand only
@@ -79,6 +85,10 @@ OutboxRelay::~OutboxRelay() {
     impl->stopping = true;
     impl->timer.cancel();
   });
+}
+
+void OutboxRelay::deliver_locally(std::string message_type, Consumer consumer) {
+  impl_->local[std::move(message_type)] = std::move(consumer);
 }
 
 void OutboxRelay::start() {
@@ -226,6 +236,8 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
     }
   });
 
+  if (!local.empty()) co_await deliver_locally(rows, errors);
+
   int ok = 0, bad = 0;
   const Millis at = now_ms();
   co_await store::write_async(store, [&](store::UnitOfWork& uow) {
@@ -256,6 +268,43 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
   }
   failed_rounds = 0;
   co_return static_cast<int>(rows.size()) >= options.batch;
+}
+
+asio::awaitable<void> OutboxRelay::Impl::deliver_locally(const std::vector<store::OutboxMessage>& rows,
+                                                         std::vector<std::optional<std::string>>& errors) {
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (!errors[i] && local.contains(rows[i].message_type)) todo.push_back(i);
+  if (todo.empty()) co_return;
+  // Concurrently, as a queue with prefetch would run them: a saga's steps for one correlation id
+  // are serialised by its version check and inbox, not by this order.
+  co_await await_callback([&](Callback all_done) {
+    auto remaining = std::make_shared<std::size_t>(todo.size());
+    for (const std::size_t i : todo) {
+      asio::co_spawn(
+          strand,
+          [this, &rows, &errors, i, remaining, all_done]() -> asio::awaitable<void> {
+            const store::OutboxMessage& m = rows[i];
+            Envelope e;
+            e.message_id = m.id;  // what the bus carried: the consumer's inbox key
+            e.correlation_id = m.correlation_id;
+            e.conversation_id = m.id;
+            e.message = m.payload;
+            e.sent_time = format_iso8601(now_ms());
+            try {
+              const HandleResult r = co_await local.find(m.message_type)->second(e);
+              if (r.outcome == Outcome::retry) errors[i] = "local consumer: " + r.reason;
+              if (r.outcome == Outcome::fault)  // cannot succeed: retrying would only repeat it
+                log::warn("outbox_local_fault",
+                          {{"seq", std::to_string(m.seq)}, {"type", m.message_type}, {"reason", r.reason}});
+            } catch (const std::exception& ex) {
+              errors[i] = std::string("local consumer: ") + ex.what();
+            }
+            if (--*remaining == 0) all_done(nullptr);
+          },
+          asio::detached);
+    }
+  });
 }
 
 }  // namespace comms::bus

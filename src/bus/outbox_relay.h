@@ -15,6 +15,14 @@
 //
 // One relay per database: see docs/bus.md for PostgreSQL with several instances.
 //
+// Local consumers: this service's own reactions to what it publishes (the sagas
+// react to NotificationSent and NotificationFailed) get each confirmed row from
+// the relay, in process, with the same messageId the bus carried, instead of a
+// second trip through the broker back into our own queue. A row is marked
+// published only when its local consumers are done too; if one asks for a retry
+// (or throws) the row stays unpublished and the next round sends it again, so
+// the consumer sees it at least once and its inbox drops the repeat.
+//
 // Thread-safety: wake() from any thread; start()/stop() from the owner. The
 // store and the bus must outlive the relay; stop() before destroying it.
 #pragma once
@@ -48,6 +56,9 @@ class OutboxRelay {
   ~OutboxRelay();
   OutboxRelay(const OutboxRelay&) = delete;
   OutboxRelay& operator=(const OutboxRelay&) = delete;
+
+  // Before start(): `consumer` also gets every row of `message_type` once the bus confirmed it.
+  void deliver_locally(std::string message_type, Consumer consumer);
 
   void start();
   // New outbox rows were committed: run a round now instead of at the next poll.

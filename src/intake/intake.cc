@@ -146,9 +146,12 @@ void Intake::subscribe(bus::MessageBus& bus) {
                     co_await handle(type, env);
                   }));
   }
+}
+
+void Intake::react_to_own_events(bus::OutboxRelay& relay) {
   using K = workflows::Trigger::Kind;
   for (auto kind : {K::notification_sent, K::notification_failed}) {
-    bus.subscribe(std::string(workflows::to_string(kind)), [this, kind](const bus::Envelope& env) {
+    relay.deliver_locally(std::string(workflows::to_string(kind)), [this, kind](const bus::Envelope& env) {
       return engine_.on_notification_event(kind, env);
     });
   }

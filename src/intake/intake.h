@@ -26,6 +26,7 @@
 #include <string>
 
 #include "bus/message_bus.h"
+#include "bus/outbox_relay.h"
 #include "cache/cache.h"
 #include "delivery/channel.h"
 #include "delivery/renderer.h"
@@ -78,10 +79,13 @@ class Intake {
   // "invalid_event" naming the field; store errors propagate (retry later).
   boost::asio::awaitable<IntakeResult> handle(std::string type, const bus::Envelope& envelope);
 
-  // Subscribes a consumer for every catalogue type, and the workflow engine
-  // for NotificationSent and NotificationFailed. Faults (bad payloads) go to
-  // the error queue with the reason; store trouble is retried.
+  // Subscribes a consumer for every catalogue type. Faults (bad payloads) go
+  // to the error queue with the reason; store trouble is retried.
   void subscribe(bus::MessageBus& bus);
+  // Hands the workflow engine our own NotificationSent and NotificationFailed
+  // from the outbox relay, in process (bus/outbox_relay.h): they are this
+  // service's events, so they need not travel through the broker and back.
+  void react_to_own_events(bus::OutboxRelay& relay);
 
   void start();
   boost::asio::awaitable<void> stop(std::chrono::milliseconds timeout);

@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -182,6 +183,49 @@ TEST_F(OutboxRelayTest, FailureIsRecordedOnTheRowAndRetriedInOrder) {
                                          rows[4].id, rows[2].id, rows[3].id, rows[4].id,
                                          rows[2].id, rows[3].id, rows[4].id};
   EXPECT_EQ(bus.calls, want);
+}
+
+TEST_F(OutboxRelayTest, LocalConsumersGetConfirmedRowsAndARetryKeepsTheRowUnpublished) {
+  FakeBus bus;
+  const auto rows = add_rows(6);  // Sent, Delivered, Sent, Delivered, Sent, Delivered
+  // Row 3 (Delivered) fails on the bus once; row 4 (Sent)'s local consumer asks for a retry once.
+  std::atomic<int> bus_failures{1};
+  bus.fail = [&](const std::string& id) { return id == rows[3].id && bus_failures-- > 0; };
+  std::mutex mu;
+  std::vector<Envelope> local;
+  std::atomic<int> retries{1};
+  OutboxOptions o;
+  o.batch = 10;
+  o.poll = std::chrono::milliseconds(20);
+  o.retry_base = std::chrono::milliseconds(10);
+  OutboxRelay relay(io_, *store_, bus, registry_, o);
+  relay.deliver_locally("NotificationSent", [&](const Envelope& e) -> asio::awaitable<HandleResult> {
+    if (e.message_id == rows[4].id && retries-- > 0) co_return HandleResult{Outcome::retry, "store busy"};
+    std::lock_guard lock(mu);
+    local.push_back(e);
+    co_return HandleResult{};
+  });
+  relay.start();
+  ASSERT_TRUE(wait_until([&] {
+    const auto p = pending();
+    return p.size() == 2 && p.front().attempts >= 1;  // rows 3 and 4 after the first round
+  }));
+  EXPECT_EQ(pending()[1].last_error, "local consumer: store busy");
+  ASSERT_TRUE(wait_until([&] { return pending().empty(); }));
+  stop(relay);
+  std::lock_guard lock(mu);
+  // Every Sent row once (the retried one after it was published again), no Delivered row; each with
+  // the id, correlation id and payload the bus carried.
+  std::map<std::string, const Envelope*> by_id;
+  for (const auto& e : local) by_id[e.message_id] = &e;
+  ASSERT_EQ(local.size(), 3u);
+  for (int i : {0, 2, 4}) {
+    ASSERT_TRUE(by_id.count(rows[i].id)) << i;
+    EXPECT_EQ(by_id[rows[i].id]->correlation_id, rows[i].correlation_id);
+    EXPECT_EQ(by_id[rows[i].id]->message, rows[i].payload);
+  }
+  std::lock_guard bus_lock(bus.mu);
+  EXPECT_EQ(std::count(bus.calls.begin(), bus.calls.end(), rows[4].id), 2);  // published again
 }
 
 TEST_F(OutboxRelayTest, WakeCutsThePollShort) {

@@ -164,8 +164,9 @@ TEST_F(IntakeFixture, BusConsumersFaultBadPayloadsAndAcceptGoodOnes) {
   } fake;
   intake_->subscribe(fake);
   for (const auto& spec : catalogue()) EXPECT_TRUE(fake.consumers.count(std::string(spec.type))) << spec.type;
-  EXPECT_TRUE(fake.consumers.count("NotificationSent"));
-  EXPECT_TRUE(fake.consumers.count("NotificationFailed"));
+  // Our own events reach the sagas from the outbox relay, not back through the bus.
+  EXPECT_FALSE(fake.consumers.count("NotificationSent"));
+  EXPECT_FALSE(fake.consumers.count("NotificationFailed"));
 
   bus::Envelope env;
   env.message_id = new_uuid();
