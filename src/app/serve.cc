@@ -33,6 +33,7 @@
 #include "templating/defaults.h"
 #include "templating/template_renderer.h"
 #include "templating/template_service.h"
+#include "common/thread_name.h"
 
 namespace comms::app {
 namespace {
@@ -283,7 +284,11 @@ int serve(const Config& config) {
     });
 
     std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    for (int i = 1; i < threads; ++i)
+      pool.emplace_back([&io] {
+        name_this_thread("io");
+        io.run();
+      });
     io.run();
     for (auto& t : pool) t.join();
     scale_out.stop();

@@ -1,6 +1,7 @@
 #include "redis/client.h"
 
 #include "common/async.h"
+#include "common/thread_name.h"
 
 namespace comms::redis {
 namespace {
@@ -12,7 +13,11 @@ constexpr std::chrono::milliseconds kMaxBackoff{2000};
 }  // namespace
 
 Client::Client(ClientOptions options, Health& health) : options_(std::move(options)), health_(health) {
-  for (int i = 0; i < std::max(1, options_.connections); ++i) workers_.emplace_back([this] { worker(); });
+  for (int i = 0; i < std::max(1, options_.connections); ++i)
+    workers_.emplace_back([this] {
+      name_this_thread("redis");
+      worker();
+    });
 }
 
 Client::~Client() { stop(); }

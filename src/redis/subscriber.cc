@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "redis/connection.h"
+#include "common/thread_name.h"
 
 namespace comms::redis {
 namespace {
@@ -42,7 +43,12 @@ Subscriber::~Subscriber() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-void Subscriber::start() { thread_ = std::thread([this] { run(); }); }
+void Subscriber::start() {
+  thread_ = std::thread([this] {
+    name_this_thread("redis-sub");
+    run();
+  });
+}
 
 void Subscriber::stop() {
   {

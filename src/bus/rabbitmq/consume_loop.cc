@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace comms::bus::rabbitmq {
 namespace {
@@ -41,7 +42,10 @@ ConsumeLoop::~ConsumeLoop() {
 }
 
 void ConsumeLoop::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("amqp-consume");
+    run();
+  });
 }
 
 void ConsumeLoop::ack(std::uint64_t generation, std::uint64_t tag) {

@@ -8,6 +8,7 @@
 
 #include "bus/message_bus.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace comms::bus::rabbitmq {
 namespace {
@@ -50,7 +51,10 @@ PublishLoop::~PublishLoop() {
 }
 
 void PublishLoop::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("amqp-publish");
+    run();
+  });
 }
 
 void PublishLoop::publish(PublishRequest r) {

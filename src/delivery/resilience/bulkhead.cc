@@ -5,6 +5,7 @@
 
 #include "common/async.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace comms::delivery {
 
@@ -48,7 +49,11 @@ Bulkhead::Bulkhead(std::string name, int threads) : name_(std::move(name)) {
   ensure_curl_initialized();
   if (threads < 1) threads = 1;
   workers_.reserve(threads);
-  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { run(); });
+  for (int i = 0; i < threads; ++i)
+    workers_.emplace_back([this] {
+      name_this_thread("bh-" + name_);
+      run();
+    });
 }
 
 Bulkhead::~Bulkhead() {

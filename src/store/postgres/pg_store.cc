@@ -12,6 +12,7 @@
 #include "store/postgres/migrations.h"
 #include "store/postgres/unit_of_work.h"
 #include "store/store_thread.h"
+#include "common/thread_name.h"
 
 namespace comms::store::postgres {
 namespace {
@@ -49,8 +50,16 @@ class PgStore final : public Store {
     for (int i = 0; i < options.read_threads; ++i)
       reader_conns_.push_back(std::make_unique<Connection>(url_));
     try {
-      for (auto& conn : writer_conns_) writers_.emplace_back([this, &conn] { writer_loop(conn); });
-      for (auto& conn : reader_conns_) readers_.emplace_back([this, &conn] { reader_loop(conn); });
+      for (auto& conn : writer_conns_)
+        writers_.emplace_back([this, &conn] {
+          name_this_thread("store-writer");
+          writer_loop(conn);
+        });
+      for (auto& conn : reader_conns_)
+        readers_.emplace_back([this, &conn] {
+          name_this_thread("store-reader");
+          reader_loop(conn);
+        });
     } catch (...) {
       stop_threads();
       throw;

@@ -13,6 +13,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/unit_of_work.h"
 #include "store/store_thread.h"
+#include "common/thread_name.h"
 
 namespace comms::store::sqlite {
 namespace {
@@ -56,8 +57,15 @@ class SqliteStore final : public Store {
       configure_reader(*reader_conns_.back());
     }
     try {
-      writer_ = std::thread([this] { writer_loop(); });
-      for (auto& conn : reader_conns_) readers_.emplace_back([this, c = conn.get()] { reader_loop(*c); });
+      writer_ = std::thread([this] {
+        name_this_thread("store-writer");
+        writer_loop();
+      });
+      for (auto& conn : reader_conns_)
+        readers_.emplace_back([this, c = conn.get()] {
+          name_this_thread("store-reader");
+          reader_loop(*c);
+        });
     } catch (...) {
       stop_threads();
       throw;
