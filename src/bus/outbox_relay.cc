@@ -26,6 +26,10 @@ namespace comms::bus {
 namespace asio = boost::asio;
 using Strand = asio::strand<asio::io_context::executor_type>;
 
+// Rounds a row may be handed to a local consumer that asks for a retry (or throws) before the
+// relay gives up on it.
+constexpr int kMaxLocalAttempts = 10;
+
 struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, store::Store& s, MessageBus& b, metrics::Registry& r, OutboxOptions o)
       : strand(asio::make_strand(io)),
@@ -49,10 +53,11 @@ struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<bool> hold_lease();     // false: another instance's relay holds it
   asio::awaitable<void> release_lease();  // on a graceful stop: the next relay need not wait it out
   asio::awaitable<void> sleep(std::chrono::milliseconds d);
-  // Runs the local consumers of the confirmed rows, all at once; a row whose consumer did not
-  // finish gets its reason in `errors`.
+  // Runs the local consumers of the confirmed rows (errors[i] empty), all at once; a row whose
+  // consumer did not finish gets its reason in `local_errors`.
   asio::awaitable<void> deliver_locally(const std::vector<store::OutboxMessage>& rows,
-                                        std::vector<std::optional<std::string>>& errors);
+                                        const std::vector<std::optional<std::string>>& errors,
+                                        std::vector<std::optional<std::string>>& local_errors);
 
   Strand strand;
   asio::steady_timer timer;  // used on the strand only
@@ -236,7 +241,21 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
     }
   });
 
-  if (!local.empty()) co_await deliver_locally(rows, errors);
+  // A local consumer that did not finish keeps its row unpublished for the next round, up to
+  // kMaxLocalAttempts; then the row counts as published (the bus has it) and the failure is logged,
+  // so one row that always fails cannot hold the relay back. It does not back the relay off either:
+  // the bus is fine.
+  std::vector<std::optional<std::string>> local_errors(rows.size());
+  if (!local.empty()) co_await deliver_locally(rows, errors, local_errors);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!local_errors[i]) continue;
+    if (rows[i].attempts + 1 < kMaxLocalAttempts) continue;
+    log::error("outbox_local_consumer_gave_up", {{"seq", std::to_string(rows[i].seq)},
+                                                 {"type", rows[i].message_type},
+                                                 {"attempts", std::to_string(rows[i].attempts + 1)},
+                                                 {"error", *local_errors[i]}});
+    local_errors[i].reset();
+  }
 
   int ok = 0, bad = 0;
   const Millis at = now_ms();
@@ -246,6 +265,8 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (errors[i])
         uow.outbox().mark_failed(rows[i].seq, *errors[i]);
+      else if (local_errors[i])
+        uow.outbox().mark_failed(rows[i].seq, *local_errors[i]);
       else
         confirmed.push_back(rows[i].seq);
     }
@@ -271,7 +292,8 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
 }
 
 asio::awaitable<void> OutboxRelay::Impl::deliver_locally(const std::vector<store::OutboxMessage>& rows,
-                                                         std::vector<std::optional<std::string>>& errors) {
+                                                         const std::vector<std::optional<std::string>>& errors,
+                                                         std::vector<std::optional<std::string>>& local_errors) {
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < rows.size(); ++i)
     if (!errors[i] && local.contains(rows[i].message_type)) todo.push_back(i);
@@ -283,7 +305,7 @@ asio::awaitable<void> OutboxRelay::Impl::deliver_locally(const std::vector<store
     for (const std::size_t i : todo) {
       asio::co_spawn(
           strand,
-          [this, &rows, &errors, i, remaining, all_done]() -> asio::awaitable<void> {
+          [this, &rows, &local_errors, i, remaining, all_done]() -> asio::awaitable<void> {
             const store::OutboxMessage& m = rows[i];
             Envelope e;
             e.message_id = m.id;  // what the bus carried: the consumer's inbox key
@@ -293,12 +315,12 @@ asio::awaitable<void> OutboxRelay::Impl::deliver_locally(const std::vector<store
             e.sent_time = format_iso8601(now_ms());
             try {
               const HandleResult r = co_await local.find(m.message_type)->second(e);
-              if (r.outcome == Outcome::retry) errors[i] = "local consumer: " + r.reason;
+              if (r.outcome == Outcome::retry) local_errors[i] = "local consumer: " + r.reason;
               if (r.outcome == Outcome::fault)  // cannot succeed: retrying would only repeat it
                 log::warn("outbox_local_fault",
                           {{"seq", std::to_string(m.seq)}, {"type", m.message_type}, {"reason", r.reason}});
             } catch (const std::exception& ex) {
-              errors[i] = std::string("local consumer: ") + ex.what();
+              local_errors[i] = std::string("local consumer: ") + ex.what();
             }
             if (--*remaining == 0) all_done(nullptr);
           },

@@ -21,7 +21,8 @@
 // second trip through the broker back into our own queue. A row is marked
 // published only when its local consumers are done too; if one asks for a retry
 // (or throws) the row stays unpublished and the next round sends it again, so
-// the consumer sees it at least once and its inbox drops the repeat.
+// the consumer sees it at least once and its inbox drops the repeat; after 10
+// rounds the relay logs an error and lets the row go.
 //
 // Thread-safety: wake() from any thread; start()/stop() from the owner. The
 // store and the bus must outlive the relay; stop() before destroying it.

@@ -228,6 +228,28 @@ TEST_F(OutboxRelayTest, LocalConsumersGetConfirmedRowsAndARetryKeepsTheRowUnpubl
   EXPECT_EQ(std::count(bus.calls.begin(), bus.calls.end(), rows[4].id), 2);  // published again
 }
 
+TEST_F(OutboxRelayTest, ALocalConsumerThatAlwaysFailsIsGivenUpOnWithoutHoldingTheRelayBack) {
+  FakeBus bus;
+  const auto rows = add_rows(1);  // one NotificationSent
+  std::atomic<int> calls{0};
+  OutboxOptions o;
+  o.poll = std::chrono::milliseconds(10);
+  o.retry_base = std::chrono::seconds(30);  // a relay backoff would stall this test
+  OutboxRelay relay(io_, *store_, bus, registry_, o);
+  relay.deliver_locally("NotificationSent", [&](const Envelope& e) -> asio::awaitable<HandleResult> {
+    ++calls;
+    if (e.message_id == rows[0].id) throw std::runtime_error("a bug");
+    co_return HandleResult{};
+  });
+  relay.start();
+  ASSERT_TRUE(wait_until([&] { return pending().empty(); }));
+  add_rows(1);  // the relay carries on
+  relay.wake();
+  ASSERT_TRUE(wait_until([&] { return pending().empty() && calls.load() == 11; }));
+  stop(relay);
+  EXPECT_EQ(calls.load(), 11);  // ten tries of the first row, then the second row once
+}
+
 TEST_F(OutboxRelayTest, WakeCutsThePollShort) {
   FakeBus bus;
   OutboxOptions o;
