@@ -22,7 +22,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -74,6 +76,11 @@ struct PublishOptions {
   std::string message_id;  // empty: generated
   std::string correlation_id;
   std::string conversation_id;
+  // For publishes whose order matters across a lost connection (the outbox relay): the value of
+  // publish_epoch() the caller read before its first publish of the sequence. A publish that reaches
+  // the wire after the bus lost its connection since then fails instead of going out on the new
+  // connection ahead of the earlier ones that failed with the old one.
+  std::optional<std::uint64_t> epoch;
 };
 
 // publish() could not get the broker to confirm the message (nack, connection
@@ -118,6 +125,9 @@ class MessageBus {
 
   // "inprocess" or "rabbitmq".
   virtual std::string name() const = 0;
+
+  // Changes whenever the publishing connection is lost (see PublishOptions::epoch). In process: 0.
+  virtual std::uint64_t publish_epoch() const { return 0; }
 };
 
 }  // namespace comms::bus

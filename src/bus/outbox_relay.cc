@@ -221,16 +221,19 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
   // All publishes start in seq order (co_spawn on the strand runs them in posting order, and each hands its
   // message to the bus before its first suspension); the round waits for all of them.
   std::vector<std::optional<std::string>> errors(rows.size());
+  // One sequence: if the connection is lost part-way, the rest fails too instead of overtaking the
+  // rows that failed with it (PublishOptions::epoch).
+  const std::uint64_t epoch = bus.publish_epoch();
   co_await await_callback([&](Callback all_done) {
     auto remaining = std::make_shared<std::size_t>(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
       asio::co_spawn(
           strand,
-          [this, &rows, &errors, i, remaining, all_done]() -> asio::awaitable<void> {
+          [this, &rows, &errors, i, epoch, remaining, all_done]() -> asio::awaitable<void> {
             const store::OutboxMessage& m = rows[i];
             try {
               // A named argument: GCC 12 destroys a braced temporary in a co_await expression twice.
-              PublishOptions options{m.id, m.correlation_id, ""};
+              PublishOptions options{m.id, m.correlation_id, "", epoch};
               co_await bus.publish(m.message_type, m.payload, std::move(options));
             } catch (const std::exception& e) {
               errors[i] = e.what();

@@ -7,9 +7,11 @@
 // that order), then records the outcome in one unit of work: confirmed rows
 // get published_at, failed rows get attempts+1 and last_error. After a failed
 // round it backs off (retry_base doubling up to retry_max). Because a batch is
-// written in order on one channel and a lost connection fails everything not
-// yet confirmed, a consumer never sees row N+1 before row N unless the broker
-// refused (nacked) N alone. Every publish uses the row's id as its messageId,
+// written in order on one channel, a lost connection fails everything not yet
+// confirmed, and the round's publishes carry the bus's publish epoch (so one
+// queued after the loss fails rather than going out on the next connection),
+// a consumer never sees row N+1 before row N unless the broker refused
+// (nacked) N alone. Every publish uses the row's id as its messageId,
 // so a row published twice (crash between confirm and commit) is recognised by
 // the consumer's inbox.
 //

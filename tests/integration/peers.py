@@ -1261,13 +1261,15 @@ class HttpSink:
                        "query": urllib.parse.parse_qs(split.query, keep_blank_values=True),
                        "form": form, "body": body, "headers": dict(self.headers.items()),
                        "time": time.time()}
+                # Recorded before the answer: a client that sends its next request only after this
+                # one's answer must find them recorded in that order.
+                with sink._cond:
+                    sink.requests.append(rec)
+                    sink._cond.notify_all()
                 self.send_response(sink.status)
                 self.send_header("Content-Length", str(len(sink.body)))
                 self.end_headers()
                 self.wfile.write(sink.body)
-                with sink._cond:
-                    sink.requests.append(rec)
-                    sink._cond.notify_all()
 
             do_GET = do_POST = do_PUT = _handle
 

@@ -58,11 +58,13 @@ void PublishLoop::start() {
 }
 
 void PublishLoop::publish(PublishRequest r) {
-  bool first = false, refused = false;
+  bool first = false, refused = false, stale = false;
   {
     std::lock_guard lock(mu_);
     if (closing_) {
       refused = true;
+    } else if (r.epoch && *r.epoch != epoch_) {
+      stale = true;
     } else {
       first = queue_.empty();
       queue_.push_back(std::move(r));
@@ -70,6 +72,10 @@ void PublishLoop::publish(PublishRequest r) {
   }
   if (refused) {
     complete(r, metrics_, "bus stopped");
+    return;
+  }
+  if (stale) {
+    complete(r, metrics_, "connection lost before the message was sent");
     return;
   }
   // The loop drains the eventfd before it takes the queue, so one wake-up per batch is enough.
@@ -180,6 +186,13 @@ void PublishLoop::session(Connection& c) {
       }
       while (!batch.empty()) {
         PublishRequest& r = batch.front();
+        if (r.epoch && *r.epoch != epoch_) {
+          // Queued by a sequence that began before the last connection loss: the requests before
+          // it in that sequence failed with the old connection, so it must not go out ahead of them.
+          complete(r, metrics_, "connection lost before the message was sent");
+          batch.pop_front();
+          continue;
+        }
         if (declared.find(r.exchange) == declared.end()) {
           c.declare_exchange(kTopologyChannel, r.exchange);
           if (r.bind_queue) {
@@ -237,7 +250,12 @@ void PublishLoop::session(Connection& c) {
     }
   } catch (const AmqpError&) {
     // Order matters to callers (the outbox relay): everything not confirmed fails together, so nothing
-    // queued behind a lost message goes out before the caller retried it.
+    // queued behind a lost message goes out before the caller retried it; and a request of the same
+    // sequence that arrives after this point carries the old epoch and fails too.
+    {
+      std::lock_guard lock(mu_);  // publish() compares under mu_: no request slips between the two
+      ++epoch_;
+    }
     for (auto& [tag, r] : pending) complete(r, metrics_, "connection lost before the broker confirmed");
     for (auto& r : batch) complete(r, metrics_, "connection lost before the message was sent");
     fail_expired(true, "connection lost before the message was sent");

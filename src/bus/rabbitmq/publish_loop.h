@@ -8,11 +8,13 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,6 +32,7 @@ struct PublishRequest {
   Properties properties;
   std::string type_label;                          // for metrics
   std::chrono::steady_clock::time_point deadline;  // fail if not written by then (no connection)
+  std::optional<std::uint64_t> epoch;              // fail if the connection was lost since (epoch())
   // Called once: nullptr when confirmed, else a PublishError.
   std::function<void(std::exception_ptr)> done;
 };
@@ -49,6 +52,8 @@ class PublishLoop {
   // as its last action.
   void close(std::chrono::milliseconds drain, std::function<void()> closed);
   bool connected() const { return connected_; }
+  // Incremented each time the connection is lost, before the requests it had are failed.
+  std::uint64_t epoch() const { return epoch_; }
 
  private:
   void run();
@@ -60,6 +65,7 @@ class PublishLoop {
   BusMetrics& metrics_;
   WakeFd wake_;
   std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> epoch_{0};
   std::thread thread_;
 
   std::mutex mu_;

@@ -97,6 +97,10 @@ bool RabbitMqBus::connected() const {
   return consumer_ && publisher_ && consumer_->connected() && publisher_->connected();
 }
 
+std::uint64_t RabbitMqBus::publish_epoch() const {
+  return publisher_ ? publisher_->epoch() : 0;
+}
+
 asio::awaitable<void> RabbitMqBus::publish(const std::string& type, const std::string& message_json,
                                            PublishOptions options) {
   if (!publisher_) throw PublishError("bus not started");
@@ -124,6 +128,7 @@ asio::awaitable<void> RabbitMqBus::publish(const std::string& type, const std::s
   r.properties.set_persistent();
   r.type_label = metrics_.type_label(type);
   r.deadline = std::chrono::steady_clock::now() + options_.publish_timeout;
+  r.epoch = options.epoch;
   co_await await_callback([&](Callback done) {
     r.done = std::move(done);
     publisher_->publish(std::move(r));

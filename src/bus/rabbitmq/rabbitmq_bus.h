@@ -42,6 +42,7 @@ class RabbitMqBus : public MessageBus {
   boost::asio::awaitable<void> stop(std::chrono::milliseconds timeout) override;
   bool connected() const override;
   std::string name() const override { return "rabbitmq"; }
+  std::uint64_t publish_epoch() const override;
 
   // Deliveries being handled right now (at most the prefetch).
   int in_flight() const { return *in_flight_; }
