@@ -68,6 +68,11 @@ class Cluster:
     def start(self, n=2):
         for _ in range(n):
             self.instances.append(CommsServer(env=dict(self.env)).start(timeout=40))
+        # Ready answers before the bus has connected; the consumer declares the topology (the
+        # exchanges the tests publish to) and then reports connected.
+        for s in self.instances:
+            wait_for(lambda: metric(s, "comms_bus_connected", 'connection="consume"') == 1, timeout=60,
+                     what="the instance's consumer to connect and declare its topology")
         return self
 
     def stop(self):
