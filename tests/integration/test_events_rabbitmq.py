@@ -21,9 +21,10 @@ def service(rabbitmq):
     ns = "IntelliFin.Test" + uuid.uuid4().hex[:6]
     queue = "communications-" + uuid.uuid4().hex[:6]
     srv = start({"COMMS_BUS": rabbitmq.url, "COMMS_BUS_NAMESPACE": ns, "COMMS_BUS_QUEUE": queue})
-    # The receive endpoint and its bindings exist once the bus connected.
-    wait_for(lambda: any(line.split("\t")[0] == queue for line in
-                         rabbitmq.ctl("list_queues", "name", "--silent").splitlines()), what="the queue")
+    # The receive endpoint and its bindings exist once the consumer reports connected (it declares the
+    # queue first and the type exchanges after it, so the queue alone is not enough).
+    wait_for(lambda: 'comms_bus_connected{connection="consume"} 1' in srv.request("GET", "/metrics").text,
+             what="the consumer to connect")
     pub = Publisher(rabbitmq)
     yield srv, ns, queue, pub
     pub.close()
