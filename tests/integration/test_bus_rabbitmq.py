@@ -455,14 +455,19 @@ def test_outbox_relay_survives_a_broker_restart_in_order(rabbitmq_private, names
     n = 3000
     watcher = watch(rabbitmq_private, ns, "NotificationSent", "NotificationDelivered")
 
-    # Rows are written at 300/s for 10 s while the relay publishes them; the broker restarts early on.
-    h = start(harnesses, "outbox", rabbitmq_private, ns=ns, queue=q, count=n, rate=300, batch=64, timeout_s=150)
+    # Rows are written at 300/s while the relay publishes them, at least n of them, and on until the broker
+    # has restarted (the file), however slowly this machine runs the steps in between.
+    restarted = Path(tempfile.mkdtemp()) / "restarted"
+    h = start(harnesses, "outbox", rabbitmq_private, ns=ns, queue=q, count=n, rate=300, batch=64, timeout_s=150,
+              write_until_file=str(restarted))
     wait_for(lambda: queue_counts(rabbitmq_private, watcher)[0] >= 300, 60, "the relay to get going")
     rabbitmq_private.restart()
+    restarted.touch()
     ids = h.finish(timeout=200)["ids"]
+    assert len(ids) >= n
     assert "event=bus_connection_lost connection=publish" in h.log(), h.tail()
 
-    ready, _ = wait_for(lambda: (lambda c: c if c[0] >= n else None)(queue_counts(rabbitmq_private, watcher)),
+    ready, _ = wait_for(lambda: (lambda c: c if c[0] >= len(ids) else None)(queue_counts(rabbitmq_private, watcher)),
                         30, "every row in the watcher queue")
     got = drain(rabbitmq_private, watcher, ready)
     seen = [json.loads(body)["messageId"] for _, body in got]

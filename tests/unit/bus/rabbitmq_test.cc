@@ -341,10 +341,13 @@ TEST_F(HarnessOutbox, Run) {
   OutboxRelay relay(rt.io, *store, *bus, registry, oo);
   relay.start();
   if (rate > 0) {
-    // A chunk every 20 ms, as a dispatcher would commit outcomes, waking the relay each time.
+    // A chunk every 20 ms, as a dispatcher would commit outcomes, waking the relay each time. With
+    // COMMS_TEST_BUS_WRITE_UNTIL_FILE, `count` is a minimum: writing goes on until that file exists, so
+    // a test can be sure something it does meanwhile (a broker restart) happens while rows flow.
+    const std::string until_file = env("COMMS_TEST_BUS_WRITE_UNTIL_FILE");
     const int chunk = std::max(1, rate / 50);
-    for (int i = 0; i < count; i += chunk) {
-      write_rows(i, std::min(count, i + chunk));
+    for (int i = 0; i < count || (!until_file.empty() && !std::filesystem::exists(until_file)); i += chunk) {
+      write_rows(i, i + (until_file.empty() ? std::min(chunk, count - i) : chunk));
       relay.wake();
       std::this_thread::sleep_for(20ms);
     }
