@@ -24,24 +24,19 @@ the service during the first service drain into FILE. BENCH_SERVICE_ENV="K=V K=V
 environment to `comms serve` for diagnostic runs (e.g. COMMS_DB_SYNC_FULL=false).
 """
 import os
-import re
 import signal
 import sqlite3
 import statistics
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
-from benchkit import Broker, group_cpu_seconds, run_bench_bus, stop_process  # noqa: E402
+from benchkit import Broker, CommsProcess, group_cpu_seconds, run_bench_bus  # noqa: E402
 
 BENCH, COMMS = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
@@ -60,61 +55,20 @@ def run(*args) -> dict:
     return run_bench_bus(BENCH, *args)
 
 
-class Service:
-    """`comms serve` on a temp data dir, a free port and its own receive endpoint."""
+class Service(CommsProcess):
+    """`comms serve` with its own receive endpoint on the broker, and its SQLite database to query."""
 
     def __init__(self, broker_url: str, queue: str):
-        self.dir = Path(tempfile.mkdtemp(prefix="comms-e2e-"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "COMMS_HTTP_ADDR": f"127.0.0.1:{self.port}",
-            "COMMS_DATA_DIR": str(self.dir),
+        super().__init__(COMMS, {
             "COMMS_BUS": broker_url,
             "COMMS_BUS_QUEUE": queue,
             "COMMS_RULES_FILE": str(ROOT / "config" / "rules.json"),  # the shipped defaults
             **SERVICE_ENV,
-        }
-        self.proc = None
+        }, "comms-e2e-")
 
     @property
     def db(self) -> Path:
         return self.dir / "comms.db"
-
-    def start(self):
-        log = open(self.dir / "server.log", "ab")
-        self.proc = subprocess.Popen([COMMS, "serve"], env=self.env, stdout=log, stderr=log,
-                                     start_new_session=True)
-        log.close()
-
-    def metrics(self) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            return r.read().decode()
-
-    def metric(self, name: str, labels: str = "") -> float:
-        m = re.search(rf"^{re.escape(name + labels)} (\S+)$", self.metrics(), re.M)
-        return float(m.group(1)) if m else 0.0
-
-    def wait_connected(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"comms exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if self.metric("comms_bus_connected", '{connection="consume"}') == 1:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit("comms did not connect to the broker:\n" + self.log())
-
-    def stop(self):
-        stop_process(self.proc)
-
-    def log(self) -> str:
-        return (self.dir / "server.log").read_text(errors="replace")[-4000:]
 
     def query(self, sql: str, *args):
         con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
@@ -132,14 +86,9 @@ class Service:
                 raise SystemExit(f"{failed} notifications failed:\n{self.log()}")
             if (done or 0) >= count:
                 return
-            if self.proc.poll() is not None:
-                raise SystemExit(f"comms exited with {self.proc.returncode}:\n{self.log()}")
+            self.check()
             time.sleep(0.1)
         raise SystemExit(f"only {done} of {count} notifications dispatched in {timeout} s")
-
-    def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def reference(broker: Broker) -> dict:
@@ -161,7 +110,7 @@ def service(broker: Broker, perf: str) -> dict:
     svc = Service(broker.url, queue)
     try:
         svc.start()  # declares the receive endpoint and binds the type exchanges to it
-        svc.wait_connected()
+        svc.wait_ready()
         svc.stop()
         run("publish", broker.url, EXCHANGE, N, NS, TYPE)
         if broker.depth(queue) != N:
@@ -195,7 +144,7 @@ def service(broker: Broker, perf: str) -> dict:
         (inbox,), = svc.query("SELECT COUNT(*) FROM dev_inbox")
         wait_until = time.monotonic() + 30
         while (broker.depth(queue) or 0) > 0 and time.monotonic() < wait_until:
-            time.sleep(0.2)  # the service's own NotificationSent round trip
+            time.sleep(0.2)  # acks can trail the last dispatch
         error, skipped = broker.depth(f"{queue}_error"), broker.depth(f"{queue}_skipped")
         ok = total == events == sms == dispatched == consumed == inbox == N and not failed \
             and not error and not skipped

@@ -29,17 +29,13 @@ pg_stat_statements and prints each PostgreSQL round's K statements with the most
 environment to every `comms serve`.
 """
 import os
-import re
 import secrets
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -47,7 +43,7 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "common"))
-from benchkit import TICK, Broker, peers, run_bench_bus, stat_fields, stop_process  # noqa: E402
+from benchkit import TICK, Broker, CommsProcess, peers, run_bench_bus, stat_fields  # noqa: E402
 
 BENCH, COMMS = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 15000
@@ -134,69 +130,14 @@ class Database:
             self.pg.drop_database(self.name)
 
 
-class Instance:
-    """One `comms serve` on a temp data dir and a free port."""
+class Instance(CommsProcess):
+    """One `comms serve` of the cluster."""
 
     def __init__(self, env: dict):
-        self.dir = Path(tempfile.mkdtemp(prefix="comms-cluster-"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "COMMS_HTTP_ADDR": f"127.0.0.1:{self.port}",
-            "COMMS_DATA_DIR": str(self.dir),
-            **env,
-        }
-        self.proc = None
-
-    def start(self):
-        log = open(self.dir / "server.log", "ab")
-        self.proc = subprocess.Popen([COMMS, "serve"], env=self.env, stdout=log, stderr=log,
-                                     start_new_session=True)
-        log.close()
-
-    def get(self, path: str) -> tuple[int, str]:
-        return peers.http_get(f"http://127.0.0.1:{self.port}{path}", timeout=5)
-
-    def metric(self, name: str, labels: str = "") -> float:
-        """Sum of the samples of `name` whose label text contains `labels`."""
-        total = 0.0
-        for m in re.finditer(rf"^{name}(\{{[^}}]*\}})? (\S+)$", self.get("/metrics")[1], re.M):
-            if labels in (m.group(1) or ""):
-                total += float(m.group(2))
-        return total
-
-    def check(self):
-        if self.proc.poll() is not None:
-            raise SystemExit(f"comms exited with {self.proc.returncode}:\n{self.log()}")
-
-    def wait_ready(self, timeout=60):
-        """/health/ready answers 200 and the consumer is connected (the topology is declared)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check()
-            try:
-                if self.get("/health/ready")[0] == 200 and \
-                        self.metric("comms_bus_connected", 'connection="consume"') == 1:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit("comms did not become ready:\n" + self.log())
+        super().__init__(COMMS, env, "comms-cluster-")
 
     def cpu(self) -> float:
         return process_cpu(self.proc.pid)
-
-    def stop(self):
-        stop_process(self.proc)
-
-    def log(self) -> str:
-        return (self.dir / "server.log").read_text(errors="replace")[-4000:]
-
-    def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wait_dispatched(db: Database, instances: list[Instance], timeout: float = 900):

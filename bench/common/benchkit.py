@@ -5,9 +5,14 @@ module that starts the private RabbitMQ (the same one the tests use).
 """
 import json
 import os
+import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pika
@@ -92,3 +97,67 @@ class Broker:
     def close(self):
         self.conn.close()
         self.peer.close()
+
+
+class CommsProcess:
+    """One `comms serve` on a temp data dir and a free port; `env` is added to its environment."""
+
+    def __init__(self, comms: str, env: dict, prefix: str):
+        self.comms = comms
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "COMMS_HTTP_ADDR": f"127.0.0.1:{self.port}",
+            "COMMS_DATA_DIR": str(self.dir),
+            **env,
+        }
+        self.proc = None
+
+    def start(self):
+        log = open(self.dir / "server.log", "ab")
+        self.proc = subprocess.Popen([self.comms, "serve"], env=self.env, stdout=log, stderr=log,
+                                     start_new_session=True)
+        log.close()
+
+    def get(self, path: str) -> tuple[int, str]:
+        return peers.http_get(f"http://127.0.0.1:{self.port}{path}", timeout=5)
+
+    def metric(self, name: str, labels: str = "") -> float:
+        """Sum of the samples of `name` whose label text contains `labels`."""
+        total = 0.0
+        for m in re.finditer(rf"^{name}(\{{[^}}]*\}})? (\S+)$", self.get("/metrics")[1], re.M):
+            if labels in (m.group(1) or ""):
+                total += float(m.group(2))
+        return total
+
+    def check(self):
+        """SystemExit with the log when the process has exited."""
+        if self.proc.poll() is not None:
+            raise SystemExit(f"comms exited with {self.proc.returncode}:\n{self.log()}")
+
+    def wait_ready(self, timeout=60):
+        """/health/ready answers 200 and the consumer is connected (the topology is declared)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check()
+            try:
+                if self.get("/health/ready")[0] == 200 and \
+                        self.metric("comms_bus_connected", 'connection="consume"') == 1:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit("comms did not become ready:\n" + self.log())
+
+    def stop(self):
+        stop_process(self.proc)
+
+    def log(self) -> str:
+        return (self.dir / "server.log").read_text(errors="replace")[-4000:]
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
