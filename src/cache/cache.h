@@ -35,4 +35,12 @@ class Cache {
   virtual boost::asio::awaitable<void> remove_by_pattern(std::string pattern) = 0;
 };
 
+// For callers whose work goes on from the database when the cache cannot help: an exception from
+// the cache is logged (cache_get_failed, cache_set_failed, cache_remove_failed, with the key) and
+// becomes a miss, a skipped set, a skipped removal.
+boost::asio::awaitable<std::optional<std::string>> get_or_miss(Cache& cache, std::string key);
+boost::asio::awaitable<void> set_or_skip(Cache& cache, std::string key, std::string value,
+                                         std::chrono::milliseconds ttl);
+boost::asio::awaitable<void> remove_or_skip(Cache& cache, std::string key);
+
 }  // namespace comms::cache

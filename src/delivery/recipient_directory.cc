@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "common/log.h"
 #include "store/await.h"
 
 namespace comms::delivery {
@@ -51,23 +50,12 @@ std::optional<std::optional<domain::Recipient>> RecipientDirectory::decode(std::
 }
 
 awaitable<std::optional<std::optional<domain::Recipient>>> RecipientDirectory::cached(const std::string& id) {
-  const std::string key = cache_key(id);
-  try {
-    if (auto hit = co_await cache_.get(key))
-      if (auto r = decode(*hit)) co_return r;
-  } catch (const std::exception& e) {
-    log::warn("cache_get_failed", {{"key", key}, {"error", e.what()}});
-  }
+  if (auto hit = co_await cache::get_or_miss(cache_, cache_key(id))) co_return decode(*hit);
   co_return std::nullopt;
 }
 
 awaitable<void> RecipientDirectory::remember(const std::string& id, const std::optional<domain::Recipient>& r) {
-  const std::string key = cache_key(id);
-  try {
-    co_await cache_.set(key, encode(r), ttl_);
-  } catch (const std::exception& e) {
-    log::warn("cache_set_failed", {{"key", key}, {"error", e.what()}});
-  }
+  co_await cache::set_or_skip(cache_, cache_key(id), encode(r), ttl_);
 }
 
 awaitable<std::optional<domain::Recipient>> RecipientDirectory::get(std::string id) {
@@ -102,12 +90,7 @@ awaitable<std::map<std::string, domain::Recipient, std::less<>>> RecipientDirect
 }
 
 awaitable<void> RecipientDirectory::invalidate(std::string id) {
-  const std::string key = cache_key(id);
-  try {
-    co_await cache_.remove(key);
-  } catch (const std::exception& e) {
-    log::warn("cache_remove_failed", {{"key", key}, {"error", e.what()}});
-  }
+  co_await cache::remove_or_skip(cache_, cache_key(id));
 }
 
 }  // namespace comms::delivery

@@ -1,7 +1,6 @@
 #include "intake/preference_service.h"
 
 #include "common/clock.h"
-#include "common/log.h"
 #include "intake/preferences.h"
 #include "store/await.h"
 
@@ -11,22 +10,14 @@ using boost::asio::awaitable;
 
 awaitable<store::RecipientPreferences> PreferenceService::get(std::string recipient_id) {
   const std::string key = cache_key(recipient_id);
-  try {
-    if (auto hit = co_await cache_.get(key))
-      if (auto p = decode(*hit)) co_return *p;
-  } catch (const std::exception& e) {
-    log::warn("cache_get_failed", {{"key", key}, {"error", e.what()}});
-  }
+  if (auto hit = co_await cache::get_or_miss(cache_, key))
+    if (auto p = decode(*hit)) co_return *p;
   std::optional<store::RecipientPreferences> stored;
   co_await store::read_async(store_,
                              [&](store::UnitOfWork& uow) { stored = uow.preferences().get(recipient_id); });
   store::RecipientPreferences p = stored.value_or(store::RecipientPreferences{});
   p.recipient_id = recipient_id;
-  try {
-    co_await cache_.set(key, encode(p), ttl_);
-  } catch (const std::exception& e) {
-    log::warn("cache_set_failed", {{"key", key}, {"error", e.what()}});
-  }
+  co_await cache::set_or_skip(cache_, key, encode(p), ttl_);
   co_return p;
 }
 
@@ -40,12 +31,7 @@ awaitable<PreferenceService::Saved> PreferenceService::put(store::RecipientPrefe
   });
   saved.preferences = p;
   // After the commit: a reader that refilled the cache in between gets dropped too.
-  const std::string key = cache_key(p.recipient_id);
-  try {
-    co_await cache_.remove(key);
-  } catch (const std::exception& e) {
-    log::warn("cache_remove_failed", {{"key", key}, {"error", e.what()}});
-  }
+  co_await cache::remove_or_skip(cache_, cache_key(p.recipient_id));
   co_return saved;
 }
 
