@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -29,6 +30,26 @@ using Strand = asio::strand<asio::io_context::executor_type>;
 // Rounds a row may be handed to a local consumer that asks for a retry (or throws) before the
 // relay gives up on it.
 constexpr int kMaxLocalAttempts = 10;
+
+// Runs f(i) for every i of `indices`, each in a coroutine of its own on `strand`, and waits for all of
+// them. They start in the order of `indices` (co_spawn on a strand runs them in posting order), and each
+// runs until its first suspension before the next starts. f must not throw.
+template <class F>
+asio::awaitable<void> run_all(Strand& strand, const std::vector<std::size_t>& indices, F f) {
+  if (indices.empty()) co_return;
+  co_await await_callback([&](Callback all_done) {
+    auto remaining = std::make_shared<std::size_t>(indices.size());
+    for (const std::size_t i : indices) {
+      asio::co_spawn(
+          strand,
+          [f, i, remaining, all_done]() -> asio::awaitable<void> {
+            co_await f(i);
+            if (--*remaining == 0) all_done(nullptr);
+          },
+          asio::detached);
+    }
+  });
+}
 
 struct OutboxRelay::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, store::Store& s, MessageBus& b, metrics::Registry& r, OutboxOptions o)
@@ -224,23 +245,16 @@ asio::awaitable<bool> OutboxRelay::Impl::round() {
   // One sequence: if the connection is lost part-way, the rest fails too instead of overtaking the
   // rows that failed with it (PublishOptions::epoch).
   const std::uint64_t epoch = bus.publish_epoch();
-  co_await await_callback([&](Callback all_done) {
-    auto remaining = std::make_shared<std::size_t>(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      asio::co_spawn(
-          strand,
-          [this, &rows, &errors, i, epoch, remaining, all_done]() -> asio::awaitable<void> {
-            const store::OutboxMessage& m = rows[i];
-            try {
-              // A named argument: GCC 12 destroys a braced temporary in a co_await expression twice.
-              PublishOptions options{m.id, m.correlation_id, "", epoch};
-              co_await bus.publish(m.message_type, m.payload, std::move(options));
-            } catch (const std::exception& e) {
-              errors[i] = e.what();
-            }
-            if (--*remaining == 0) all_done(nullptr);
-          },
-          asio::detached);
+  std::vector<std::size_t> all(rows.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  co_await run_all(strand, all, [this, &rows, &errors, epoch](std::size_t i) -> asio::awaitable<void> {
+    const store::OutboxMessage& m = rows[i];
+    try {
+      // A named argument: GCC 12 destroys a braced temporary in a co_await expression twice.
+      PublishOptions options{m.id, m.correlation_id, "", epoch};
+      co_await bus.publish(m.message_type, m.payload, std::move(options));
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
     }
   });
 
@@ -300,34 +314,24 @@ asio::awaitable<void> OutboxRelay::Impl::deliver_locally(const std::vector<store
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < rows.size(); ++i)
     if (!errors[i] && local.contains(rows[i].message_type)) todo.push_back(i);
-  if (todo.empty()) co_return;
   // Concurrently, as a queue with prefetch would run them: a saga's steps for one correlation id
   // are serialised by its version check and inbox, not by this order.
-  co_await await_callback([&](Callback all_done) {
-    auto remaining = std::make_shared<std::size_t>(todo.size());
-    for (const std::size_t i : todo) {
-      asio::co_spawn(
-          strand,
-          [this, &rows, &local_errors, i, remaining, all_done]() -> asio::awaitable<void> {
-            const store::OutboxMessage& m = rows[i];
-            Envelope e;
-            e.message_id = m.id;  // what the bus carried: the consumer's inbox key
-            e.correlation_id = m.correlation_id;
-            e.conversation_id = m.id;
-            e.message = m.payload;
-            e.sent_time = format_iso8601(now_ms());
-            try {
-              const HandleResult r = co_await local.find(m.message_type)->second(e);
-              if (r.outcome == Outcome::retry) local_errors[i] = "local consumer: " + r.reason;
-              if (r.outcome == Outcome::fault)  // cannot succeed: retrying would only repeat it
-                log::warn("outbox_local_fault",
-                          {{"seq", std::to_string(m.seq)}, {"type", m.message_type}, {"reason", r.reason}});
-            } catch (const std::exception& ex) {
-              local_errors[i] = std::string("local consumer: ") + ex.what();
-            }
-            if (--*remaining == 0) all_done(nullptr);
-          },
-          asio::detached);
+  co_await run_all(strand, todo, [this, &rows, &local_errors](std::size_t i) -> asio::awaitable<void> {
+    const store::OutboxMessage& m = rows[i];
+    Envelope e;
+    e.message_id = m.id;  // what the bus carried: the consumer's inbox key
+    e.correlation_id = m.correlation_id;
+    e.conversation_id = m.id;
+    e.message = m.payload;
+    e.sent_time = format_iso8601(now_ms());
+    try {
+      const HandleResult r = co_await local.find(m.message_type)->second(e);
+      if (r.outcome == Outcome::retry) local_errors[i] = "local consumer: " + r.reason;
+      if (r.outcome == Outcome::fault)  // cannot succeed: retrying would only repeat it
+        log::warn("outbox_local_fault",
+                  {{"seq", std::to_string(m.seq)}, {"type", m.message_type}, {"reason", r.reason}});
+    } catch (const std::exception& ex) {
+      local_errors[i] = std::string("local consumer: ") + ex.what();
     }
   });
 }
