@@ -186,13 +186,6 @@ void PublishLoop::session(Connection& c) {
       }
       while (!batch.empty()) {
         PublishRequest& r = batch.front();
-        if (r.epoch && *r.epoch != epoch_) {
-          // Queued by a sequence that began before the last connection loss: the requests before
-          // it in that sequence failed with the old connection, so it must not go out ahead of them.
-          complete(r, metrics_, "connection lost before the message was sent");
-          batch.pop_front();
-          continue;
-        }
         if (declared.find(r.exchange) == declared.end()) {
           c.declare_exchange(kTopologyChannel, r.exchange);
           if (r.bind_queue) {
@@ -251,7 +244,8 @@ void PublishLoop::session(Connection& c) {
   } catch (const AmqpError&) {
     // Order matters to callers (the outbox relay): everything not confirmed fails together, so nothing
     // queued behind a lost message goes out before the caller retried it; and a request of the same
-    // sequence that arrives after this point carries the old epoch and fails too.
+    // sequence that arrives after this point carries the old epoch, so publish() refuses it. (Every
+    // request queued before the increment is failed below, so none with an old epoch is ever written.)
     {
       std::lock_guard lock(mu_);  // publish() compares under mu_: no request slips between the two
       ++epoch_;
