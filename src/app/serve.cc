@@ -284,11 +284,7 @@ int serve(const Config& config) {
     });
 
     std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i)
-      pool.emplace_back([&io] {
-        name_this_thread("io");
-        io.run();
-      });
+    for (int i = 1; i < threads; ++i) pool.push_back(named_thread("io", [&io] { io.run(); }));
     io.run();
     for (auto& t : pool) t.join();
     scale_out.stop();

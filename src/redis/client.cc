@@ -14,10 +14,7 @@ constexpr std::chrono::milliseconds kMaxBackoff{2000};
 
 Client::Client(ClientOptions options, Health& health) : options_(std::move(options)), health_(health) {
   for (int i = 0; i < std::max(1, options_.connections); ++i)
-    workers_.emplace_back([this] {
-      name_this_thread("redis");
-      worker();
-    });
+    workers_.push_back(named_thread("redis", [this] { worker(); }));
 }
 
 Client::~Client() { stop(); }

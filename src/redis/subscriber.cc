@@ -43,12 +43,7 @@ Subscriber::~Subscriber() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-void Subscriber::start() {
-  thread_ = std::thread([this] {
-    name_this_thread("redis-sub");
-    run();
-  });
-}
+void Subscriber::start() { thread_ = named_thread("redis-sub", [this] { run(); }); }
 
 void Subscriber::stop() {
   {

@@ -42,10 +42,7 @@ ConsumeLoop::~ConsumeLoop() {
 }
 
 void ConsumeLoop::start() {
-  thread_ = std::thread([this] {
-    name_this_thread("amqp-consume");
-    run();
-  });
+  thread_ = named_thread("amqp-consume", [this] { run(); });
 }
 
 void ConsumeLoop::ack(std::uint64_t generation, std::uint64_t tag) {

@@ -51,10 +51,7 @@ PublishLoop::~PublishLoop() {
 }
 
 void PublishLoop::start() {
-  thread_ = std::thread([this] {
-    name_this_thread("amqp-publish");
-    run();
-  });
+  thread_ = named_thread("amqp-publish", [this] { run(); });
 }
 
 void PublishLoop::publish(PublishRequest r) {

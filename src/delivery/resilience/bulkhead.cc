@@ -49,11 +49,7 @@ Bulkhead::Bulkhead(std::string name, int threads) : name_(std::move(name)) {
   ensure_curl_initialized();
   if (threads < 1) threads = 1;
   workers_.reserve(threads);
-  for (int i = 0; i < threads; ++i)
-    workers_.emplace_back([this] {
-      name_this_thread("bh-" + name_);
-      run();
-    });
+  for (int i = 0; i < threads; ++i) workers_.push_back(named_thread("bh-" + name_, [this] { run(); }));
 }
 
 Bulkhead::~Bulkhead() {

@@ -51,15 +51,9 @@ class PgStore final : public Store {
       reader_conns_.push_back(std::make_unique<Connection>(url_));
     try {
       for (auto& conn : writer_conns_)
-        writers_.emplace_back([this, &conn] {
-          name_this_thread("store-writer");
-          writer_loop(conn);
-        });
+        writers_.push_back(named_thread("store-writer", [this, &conn] { writer_loop(conn); }));
       for (auto& conn : reader_conns_)
-        readers_.emplace_back([this, &conn] {
-          name_this_thread("store-reader");
-          reader_loop(conn);
-        });
+        readers_.push_back(named_thread("store-reader", [this, &conn] { reader_loop(conn); }));
     } catch (...) {
       stop_threads();
       throw;

@@ -57,15 +57,9 @@ class SqliteStore final : public Store {
       configure_reader(*reader_conns_.back());
     }
     try {
-      writer_ = std::thread([this] {
-        name_this_thread("store-writer");
-        writer_loop();
-      });
+      writer_ = named_thread("store-writer", [this] { writer_loop(); });
       for (auto& conn : reader_conns_)
-        readers_.emplace_back([this, c = conn.get()] {
-          name_this_thread("store-reader");
-          reader_loop(*c);
-        });
+        readers_.push_back(named_thread("store-reader", [this, c = conn.get()] { reader_loop(*c); }));
     } catch (...) {
       stop_threads();
       throw;
